@@ -1,0 +1,85 @@
+"""The one settings object: built once by the composition root and passed in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+UNSAFE_SECRET = "dev-insecure-change-me"
+# A valid Fernet key that is public knowledge: fine for development, refused in production.
+UNSAFE_FERNET_KEY = "ZGV2LWluc2VjdXJlLWtleS0wMDAwMDAwMDAwMDAwMDA="
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Role(StrEnum):
+    """Which parts one process runs: everything, only web, or only the scheduler."""
+
+    ALL = "all"
+    WEB = "web"
+    SCHEDULER = "scheduler"
+
+
+class NluBackend(StrEnum):
+    BUILTIN = "builtin"
+    RASA = "rasa"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOTSE_", env_file=".env", extra="ignore")
+
+    mode: Mode = Mode.DEVELOPMENT
+    role: Role = Role.ALL
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+
+    secret_key: SecretStr = SecretStr(UNSAFE_SECRET)
+    encryption_keys: SecretStr = Field(
+        default=SecretStr(UNSAFE_FERNET_KEY),
+        description="Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).",
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_bot_username: str = "LotseBot"
+    telegram_api_url: str = "https://api.telegram.org/bot"
+
+    nlu_backend: NluBackend = NluBackend.BUILTIN
+    nlu_model_path: Path | None = None
+    nlu_threshold: float = 0.35
+    nlu_margin: float = 0.08
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_s: float = 2.0
+
+    content_dir: Path | None = None
+    json_logs: bool = False
+    log_level: str = "INFO"
+
+    retention_conversation_days: int = 30
+    retention_closed_intake_days: int = 90
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secrets(self) -> Settings:
+        if self.mode is Mode.PRODUCTION:
+            if self.secret_key.get_secret_value() == UNSAFE_SECRET:
+                raise ValueError("LOTSE_SECRET_KEY must be set in production")
+            if UNSAFE_FERNET_KEY in self.encryption_keys.get_secret_value().split(","):
+                raise ValueError("LOTSE_ENCRYPTION_KEYS must be set in production")
+            if self.telegram_token and not self.telegram_webhook_secret:
+                raise ValueError("LOTSE_TELEGRAM_WEBHOOK_SECRET must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'lotse.db').resolve()}"
+
+    @property
+    def resolved_nlu_model_path(self) -> Path:
+        return self.nlu_model_path or self.data_dir / "nlu-model.joblib"

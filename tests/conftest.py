@@ -1,0 +1,68 @@
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL via LOTSE_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.db import create_database_engine
+from core.migrate import upgrade
+from core.settings import Settings
+
+POSTGRES_URL = os.environ.get("LOTSE_TEST_DATABASE_URL", "")
+
+
+def _fresh_database_url(tmp_path: Path) -> tuple[str, str | None]:
+    """A new empty database: a SQLite file, or a new PostgreSQL database on the test server."""
+    if not POSTGRES_URL:
+        return f"sqlite:///{tmp_path / 'test.db'}", None
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def _drop_database(name: str) -> None:
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a new, empty database (no tables)."""
+    url, name = _fresh_database_url(tmp_path)
+    engine = create_database_engine(url)
+    yield engine
+    engine.dispose()
+    if name:
+        _drop_database(name)
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """An engine on a new database migrated to head."""
+    upgrade(empty_engine)
+    return empty_engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine: Engine) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=str(engine.url.render_as_string(hide_password=False)))
