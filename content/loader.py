@@ -9,7 +9,14 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from content.schema import FEDERAL, MunicipalityEntry, RuleEntry, TeamEntry, TopicFile
+from content.schema import (
+    FEDERAL,
+    ConsentEntry,
+    MunicipalityEntry,
+    RuleEntry,
+    TeamEntry,
+    TopicFile,
+)
 
 DEFAULT_ROOT = Path(__file__).with_name("data")
 M = TypeVar("M", bound=BaseModel)
@@ -34,6 +41,7 @@ class ContentSet:
     municipalities: list[MunicipalityEntry] = field(default_factory=list)
     teams: list[TeamEntry] = field(default_factory=list)
     rules: list[RuleEntry] = field(default_factory=list)
+    consents: list[ConsentEntry] = field(default_factory=list)
     topics: dict[tuple[str, str], TopicFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     topic_paths: dict[tuple[str, str], Path] = field(default_factory=dict)
@@ -117,6 +125,7 @@ def load_content(root: Path = DEFAULT_ROOT) -> ContentSet:
     content.municipalities = _load_list(MunicipalityEntry, root / "municipalities.yml", root, problems)
     content.teams = _load_list(TeamEntry, root / "teams.yml", root, problems)
     content.rules = _load_list(RuleEntry, root / "routing.yml", root, problems)
+    content.consents = _load_list(ConsentEntry, root / "consent.yml", root, problems)
     for path in sorted((root / "topics").glob("*/*.yml")):
         relative = str(path.relative_to(root.parent))
         data, node = _read(path, root, problems)

@@ -132,3 +132,16 @@ class RuleEntry(Strict):
     team: str | None = None
     offer: Literal["case_management", "counselling"] | None = None
     note: str = ""
+
+
+class ConsentTranslation(Strict):
+    summary: str = Field(min_length=1)
+    full: str = Field(min_length=1)
+
+
+class ConsentEntry(Strict):
+    kind: Literal["data_protection", "confidentiality_release"]
+    version: int = Field(ge=1)
+    municipality: str | None = None
+    binding_de: str = Field(min_length=1)
+    texts: dict[str, ConsentTranslation]

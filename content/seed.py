@@ -7,6 +7,7 @@ import logging
 from sqlmodel import Session, delete, select
 
 from content.loader import ContentSet
+from core.consent import ConsentKind, ConsentText
 from core.municipality import Municipality, MunicipalityKind, OrganisationKind, Team
 from core.routing import Offer, Outcome, RoutingRule
 
@@ -84,6 +85,7 @@ def sync_reference_data(session: Session, content: ContentSet) -> dict[str, int]
             )
         )
     session.flush()
+    _sync_consent_texts(session, content, by_slug)
     counts = {
         "municipalities": len(content.municipalities),
         "teams": len(content.teams),
@@ -91,3 +93,28 @@ def sync_reference_data(session: Session, content: ContentSet) -> dict[str, int]
     }
     log.info("reference data synced: %s", counts)
     return counts
+
+
+def _sync_consent_texts(session: Session, content: ContentSet, by_slug: dict[str, Municipality]) -> None:
+    """Published versions are immutable: only versions not yet in the database are added."""
+    existing = {
+        (t.municipality_id, t.kind, t.language, t.version) for t in session.exec(select(ConsentText))
+    }
+    for entry in content.consents:
+        municipality_id = by_slug[entry.municipality].id if entry.municipality else None
+        for language, text in entry.texts.items():
+            key = (municipality_id, ConsentKind(entry.kind), language, entry.version)
+            if key in existing:
+                continue
+            session.add(
+                ConsentText(
+                    municipality_id=municipality_id,
+                    kind=ConsentKind(entry.kind),
+                    language=language,
+                    version=entry.version,
+                    summary=text.summary.strip(),
+                    full_text=text.full.strip(),
+                    binding_de=entry.binding_de.strip(),
+                )
+            )
+    session.flush()

@@ -83,3 +83,20 @@ def candidate_slots(
 def team_timezone(session: Session, team: Team) -> str:
     municipality = session.get(Municipality, team.municipality_id)
     return municipality.timezone if municipality else "Europe/Berlin"
+
+
+DEMO_HOURS = ((0, time(9), time(12)), (1, time(13), time(16)), (2, time(9), time(12)), (3, time(9), time(12)), (3, time(13), time(15)))
+
+
+def seed_demo_hours(session: Session) -> int:
+    """Demo availability for teams that have none (embedded default only, never production)."""
+    teams_with_hours = set(session.exec(select(WeeklyHours.team_id)))
+    added = 0
+    for team in session.exec(select(Team).where(Team.receives_intakes == True)):  # noqa: E712
+        if team.id in teams_with_hours:
+            continue
+        for weekday, start, end in DEMO_HOURS:
+            session.add(WeeklyHours(team_id=team.id, weekday=weekday, start_time=start, end_time=end))  # type: ignore[arg-type]
+        added += 1
+    session.flush()
+    return added

@@ -39,9 +39,13 @@ class ConsentText(SQLModel, table=True):
     binding_de: str
     created_at: datetime = Field(default_factory=utcnow)
 
-    def shown_text(self) -> str:
-        """Exactly what the person saw; its hash goes into the record."""
-        return "\n\n".join([self.summary, self.full_text, self.binding_de])
+    def render(self, **values: str) -> tuple[str, str, str]:
+        """Summary, full text and binding German text with the recipients filled in."""
+        return (
+            self.summary.format(**values),
+            self.full_text.format(**values),
+            self.binding_de.format(**values),
+        )
 
 
 class ConsentRecord(SQLModel, table=True):
@@ -82,8 +86,10 @@ def record_consent(
     person_id: int,
     text: ConsentText,
     channel: str,
+    shown: str,
     recipients: list[str] | None = None,
 ) -> ConsentRecord:
+    """Record consent to `text` as shown (rendered with team names): its SHA-256 is kept."""
     assert text.id is not None
     record = ConsentRecord(
         person_id=person_id,
@@ -92,7 +98,7 @@ def record_consent(
         language=text.language,
         version=text.version,
         channel=channel,
-        text_sha256=sha256_hex(text.shown_text()),
+        text_sha256=sha256_hex(shown),
         recipients=recipients or [],
     )
     session.add(record)

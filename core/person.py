@@ -120,3 +120,14 @@ def set_personal_details(
 def remember_address(identity: ChannelIdentity, cipher: FieldCipher, external_id: str) -> None:
     """Keep the channel address only when later messages need it (booking, handoff)."""
     identity.address_enc = cipher.encrypt(external_id)
+
+
+class WebInboxMessage(SQLModel, table=True):
+    """A message for a web-chat user that arrived outside a request (reply, reminder, notice)."""
+
+    __tablename__ = "web_inbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    payload: dict[str, object] = Field(default_factory=dict, sa_column=json_column())
+    created_at: datetime = Field(default_factory=utcnow)

@@ -124,3 +124,15 @@ def validate_conditions(conditions: dict[str, list[str]]) -> list[str]:
             if value not in CRITERIA[criterion]:
                 problems.append(f"unknown value {value!r} for {criterion}")
     return problems
+
+
+def default_team(session: Session, municipality: Municipality) -> Team | None:
+    """The team for a general request (handoff): the nearest level's first intake team."""
+    for level in ancestry(session, municipality):
+        statement = select(Team).where(
+            Team.municipality_id == level.id, Team.receives_intakes == True  # noqa: E712
+        )
+        team = session.exec(statement.order_by(Team.id)).first()
+        if team is not None:
+            return team
+    return None

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = 2.0
 
     content_dir: Path | None = None
+    auto_migrate: bool = Field(default=True, description="Upgrade the schema at start-up")
+    sync_content_on_start: bool = Field(default=True, description="Load municipalities, teams, rules, consent texts")
+    demo_availability: bool | None = Field(
+        default=None, description="Seed demo hours for teams without any (default: only in development)"
+    )
     json_logs: bool = False
     log_level: str = "INFO"
 
@@ -75,6 +80,12 @@ class Settings(BaseSettings):
             if self.telegram_token and not self.telegram_webhook_secret:
                 raise ValueError("LOTSE_TELEGRAM_WEBHOOK_SECRET must be set in production")
         return self
+
+    @property
+    def seeds_demo_availability(self) -> bool:
+        if self.demo_availability is None:
+            return self.mode is Mode.DEVELOPMENT
+        return self.demo_availability
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,7 +10,7 @@ from core.credential import ApiCredential
 from core.handoff import HandoffRequest
 from core.municipality import Municipality, Team
 from core.outbox import OutboxMessage
-from core.person import ChannelIdentity, Conversation, Person, ProcessedUpdate
+from core.person import ChannelIdentity, Conversation, Person, ProcessedUpdate, WebInboxMessage
 from core.referral import LinkCode, Referrer
 from core.routing import RoutingRule
 from core.stats import TopicCount
@@ -37,6 +37,7 @@ __all__ = [
     "Team",
     "TopicCount",
     "WaitlistEntry",
+    "WebInboxMessage",
     "WeeklyHours",
     "metadata",
 ]

@@ -193,6 +193,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('municipality_id', 'topic', 'language', 'week', 'answered', name='uq_topic_count_key')
     )
+    op.create_table('web_inbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('web_inbox_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_inbox_message_person_id'), ['person_id'], unique=False)
+
     op.create_table('api_credential',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
@@ -421,6 +432,10 @@ def downgrade() -> None:
 
     op.drop_table('availability_exception')
     op.drop_table('api_credential')
+    with op.batch_alter_table('web_inbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_web_inbox_message_person_id'))
+
+    op.drop_table('web_inbox_message')
     op.drop_table('topic_count')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_slug'))

@@ -1,0 +1,135 @@
+"""The dialogue engine: one transaction per update, state in the database, flows decide."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.flows import booking, consent, handoff, privacy, start, topics
+from bot.flows.dispatch import Handler, TextHandler
+from bot.replies import Incoming, Reply
+from bot.services import BotServices
+from bot.turn import Turn
+from core.clock import utcnow
+from core.db import transaction
+from core.errors import LotseError
+from core.person import Conversation, ProcessedUpdate, find_or_create_identity
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4000
+
+ACTIONS: dict[str, Handler] = {
+    **start.ACTIONS,
+    **topics.ACTIONS,
+    **handoff.ACTIONS,
+    **privacy.ACTIONS,
+    **booking.ACTIONS,
+    **consent.ACTIONS,
+}
+TEXT_STATES: dict[str, TextHandler] = {
+    **start.TEXT_STATES,
+    **handoff.TEXT_STATES,
+    **booking.TEXT_STATES,
+}
+COMMANDS: dict[str, Handler] = {
+    "start": start.on_start,
+    "language": start.ask_language,
+    "place": start.ask_place,
+    "menu": topics.show_menu,
+    "help": topics.show_help,
+    "privacy": privacy.show_privacy,
+    "delete": privacy.confirm_delete,
+}
+
+
+class DialogueEngine:
+    def __init__(self, services: BotServices) -> None:
+        self.services = services
+
+    def handle(self, incoming: Incoming) -> list[Reply]:
+        """Replies to send for this event; [] for a replayed update."""
+        for attempt in range(3):
+            try:
+                with transaction(self.services.db) as session:
+                    if incoming.update_key and not self._first_delivery(session, incoming):
+                        log.info("duplicate update ignored channel=%s", incoming.channel)
+                        return []
+                    turn = self._turn(session, incoming)
+                    self._dispatch(turn)
+                    if turn.conversation is not None:  # None once the person deleted everything
+                        turn.conversation.updated_at = utcnow()
+                        session.add(turn.conversation)
+                    return turn.replies
+            except IntegrityError:
+                # Two first contacts of one new user raced; the retry finds the winner's rows.
+                if attempt == 2:
+                    raise
+        return []
+
+    def _first_delivery(self, session: Session, incoming: Incoming) -> bool:
+        try:
+            with session.begin_nested():
+                session.add(ProcessedUpdate(channel=incoming.channel, update_key=incoming.update_key or ""))
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def _turn(self, session: Session, incoming: Incoming) -> Turn:
+        cipher = self.services.cipher
+        person, identity = find_or_create_identity(
+            session, cipher, incoming.channel, incoming.external_id, incoming.language_hint or "de"
+        )
+        assert person.id is not None
+        statement = (
+            select(Conversation)
+            .where(Conversation.person_id == person.id, Conversation.channel == incoming.channel)
+            .with_for_update()
+        )
+        conversation = session.exec(statement).first()
+        if conversation is None:
+            conversation = Conversation(person_id=person.id, channel=incoming.channel)
+            session.add(conversation)
+            session.flush()
+        return Turn(self.services, session, incoming, person, identity, conversation)
+
+    def _dispatch(self, turn: Turn) -> None:
+        incoming = turn.incoming
+        text = (incoming.text or "").strip()
+        try:
+            if text and topics.handle_emergency(turn, text[:MAX_TEXT]):
+                return
+            if incoming.command:
+                handler = COMMANDS.get(incoming.command, topics.show_help)
+                handler(turn, incoming.payload or "")
+            elif incoming.action:
+                self._dispatch_action(turn, incoming.action)
+            elif text:
+                self._dispatch_text(turn, text)
+            if turn.conversation.state == "start" and not turn.replies:
+                start.on_start(turn, incoming.payload or "")
+        except LotseError as exc:
+            log.info("domain error in dialogue: %s", exc.code)
+            turn.say(turn.t(f"error.{exc.code}") if turn.services.strings.has("en", f"error.{exc.code}") else turn.t("error.generic"))
+
+    def _dispatch_action(self, turn: Turn, action: str) -> None:
+        name, _, argument = action.partition(":")
+        handler = ACTIONS.get(name)
+        if handler is None:
+            topics.show_menu(turn, "")
+            return
+        handler(turn, argument[:200])
+
+    def _dispatch_text(self, turn: Turn, text: str) -> None:
+        if len(text) > MAX_TEXT:
+            turn.say(turn.t("error.too_long", limit=MAX_TEXT))
+            return
+        state_handler = TEXT_STATES.get(turn.conversation.state)
+        if state_handler is not None:
+            state_handler(turn, text)
+        elif turn.conversation.state in ("start", "language"):
+            start.on_text_before_language(turn, text)
+        else:
+            topics.on_question(turn, text)

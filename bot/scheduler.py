@@ -1,0 +1,47 @@
+"""Scheduled work, wired once: the job bodies live with the data they touch."""
+
+from __future__ import annotations
+
+import logging
+
+from anyio import to_thread
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.notices import TelegramSend, deliver_due
+from bot.services import BotServices
+from core.db import transaction
+from core.intake import expire_holds
+from core.retention import purge
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(services: BotServices, telegram_send: TelegramSend | None) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    settings = services.settings
+
+    async def deliver() -> None:
+        sent = await deliver_due(services.db, services.cipher, services.strings, telegram_send)
+        if sent:
+            log.info("delivered %d due messages", sent)
+
+    def expire() -> None:
+        with transaction(services.db) as session:
+            expire_holds(session)
+
+    def retention() -> None:
+        with transaction(services.db) as session:
+            counts = purge(session, settings.retention_conversation_days, settings.retention_closed_intake_days)
+        log.info("retention purge: %s", counts)
+
+    async def in_thread_expire() -> None:
+        await to_thread.run_sync(expire)
+
+    async def in_thread_retention() -> None:
+        await to_thread.run_sync(retention)
+
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+    scheduler.add_job(deliver, "interval", seconds=10, id="deliver_due", **common)
+    scheduler.add_job(in_thread_expire, "interval", minutes=1, id="expire_holds", **common)
+    scheduler.add_job(in_thread_retention, "cron", hour=3, minute=15, id="retention_purge", **common)
+    return scheduler

@@ -1,0 +1,109 @@
+"""python-telegram-bot wiring: updates in, replies out; the dialogue lives elsewhere."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import logging
+
+from anyio import to_thread
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.engine import DialogueEngine
+from bot.replies import Incoming, Reply
+from bot.telegram.render import keyboard, render_html
+from core.person import Channel
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def incoming_from_update(update: Update) -> Incoming | None:
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return None
+    key = str(update.update_id)
+    if update.callback_query is not None:
+        return Incoming(Channel.TELEGRAM, str(chat.id), key, action=update.callback_query.data or "")
+    message = update.message
+    if message is None or message.text is None:
+        return Incoming(Channel.TELEGRAM, str(chat.id), key, command="help") if message else None
+    text = message.text
+    if text.startswith("/"):
+        command, _, rest = text[1:].partition(" ")
+        command = command.split("@")[0].lower()
+        return Incoming(Channel.TELEGRAM, str(chat.id), key, command=command, payload=rest.strip() or None)
+    return Incoming(Channel.TELEGRAM, str(chat.id), key, text=text)
+
+
+async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> None:
+    for reply in replies:
+        texts = render_html(reply)
+        for index, text in enumerate(texts):
+            last = index == len(texts) - 1
+            await bot.send_message(
+                chat_id=chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply) if last else None,
+                disable_web_page_preview=True,
+            )
+        if reply.attachment is not None:
+            await bot.send_document(
+                chat_id=chat_id,
+                document=io.BytesIO(reply.attachment.data),
+                filename=reply.attachment.filename,
+            )
+
+
+def build_application(settings: Settings, dialogue: DialogueEngine, polling: bool) -> Application:  # type: ignore[type-arg]
+    assert settings.telegram_token is not None
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=3))
+        .concurrent_updates(True)
+    )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = incoming_from_update(update)
+        if incoming is None:
+            return
+        replies = await to_thread.run_sync(dialogue.handle, incoming)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await send_replies(context.bot, incoming.external_id, replies)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    return application
+
+
+def webhook_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["telegram"])
+    expected = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+
+    @router.post("/telegram/webhook", status_code=200)
+    async def telegram_webhook(
+        request: Request,
+        secret: str | None = Header(default=None, alias="X-Telegram-Bot-Api-Secret-Token"),
+    ) -> Response:
+        if not expected or not hmac.compare_digest((secret or "").encode(), expected.encode()):
+            raise HTTPException(status_code=401, detail="invalid secret token")
+        application: Application = request.app.state.telegram  # type: ignore[type-arg]
+        try:
+            payload = await request.json()
+            update = Update.de_json(payload, application.bot)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise HTTPException(status_code=400, detail="malformed update") from exc
+        await application.process_update(update)
+        return Response(status_code=200)
+
+    return router

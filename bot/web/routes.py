@@ -1,0 +1,130 @@
+"""The web chat: a light page per municipality and a JSON API onto the dialogue engine."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from bot.engine import DialogueEngine
+from bot.replies import Incoming
+from bot.wire import reply_to_json
+from core.db import transaction
+from core.language import CURATED, NATIVE_NAMES, direction, normalise_tag
+from core.municipality import Municipality
+from core.person import Channel, ChannelIdentity, WebInboxMessage
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"
+
+router = APIRouter()
+
+
+class ChatEvent(BaseModel):
+    token: str = Field(pattern=TOKEN_PATTERN, description="Random token held by the browser")
+    event_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Unique per event: replays are ignored")
+    kind: Literal["start", "text", "action", "command"]
+    text: str | None = Field(default=None, max_length=4000)
+    action: str | None = Field(default=None, max_length=200)
+    command: str | None = Field(default=None, pattern=r"^[a-z]{1,20}$")
+    municipality: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,64}$")
+    language: str | None = Field(default=None, max_length=16)
+    ref: str | None = Field(default=None, max_length=64)
+
+
+class ChatReplies(BaseModel):
+    replies: list[dict[str, object]]
+
+
+class ChatSession(BaseModel):
+    token: str
+
+
+def _engine(request: Request) -> DialogueEngine:
+    return request.app.state.dialogue  # type: ignore[no-any-return]
+
+
+@router.post("/api/chat/session", response_model=ChatSession, tags=["web chat"])
+def new_session() -> ChatSession:
+    """A new random token; it identifies nothing but this browser's conversation."""
+    return ChatSession(token=secrets.token_urlsafe(32))
+
+
+@router.post("/api/chat/events", response_model=ChatReplies, tags=["web chat"])
+async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depends(_engine)]) -> ChatReplies:
+    incoming = Incoming(
+        channel=Channel.WEBCHAT,
+        external_id=event.token,
+        update_key=f"{event.token[:16]}:{event.event_id}",
+        text=event.text if event.kind == "text" else None,
+        action=event.action if event.kind == "action" else None,
+        command="start" if event.kind == "start" else (event.command if event.kind == "command" else None),
+        payload=event.ref,
+        language_hint=normalise_tag(event.language),
+        municipality_hint=event.municipality,
+    )
+    replies = await to_thread.run_sync(dialogue.handle, incoming)
+    return ChatReplies(replies=[reply_to_json(r) for r in replies])
+
+
+@router.get("/api/chat/inbox", response_model=ChatReplies, tags=["web chat"])
+async def inbox(
+    request: Request, token: Annotated[str, Query(pattern=TOKEN_PATTERN)]
+) -> ChatReplies:
+    """Messages that arrived for this browser (team replies, reminders); each is returned once."""
+    dialogue = _engine(request)
+
+    def take() -> list[dict[str, object]]:
+        services = dialogue.services
+        digest = services.cipher.lookup_hash(f"{Channel.WEBCHAT}:{token}")
+        with transaction(services.db) as session:
+            identity = session.exec(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == Channel.WEBCHAT, ChannelIdentity.external_hash == digest
+                )
+            ).first()
+            if identity is None:
+                return []
+            rows = list(session.exec(
+                select(WebInboxMessage).where(WebInboxMessage.person_id == identity.person_id).order_by(WebInboxMessage.id)
+            ))
+            payloads = [row.payload for row in rows]
+            for row in rows:
+                session.delete(row)
+            return payloads
+
+    return ChatReplies(replies=await to_thread.run_sync(take))
+
+
+@router.get("/chat/{municipality}", response_class=HTMLResponse, tags=["web chat"])
+def chat_page(
+    request: Request,
+    municipality: str,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+    ref: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")] = None,
+) -> HTMLResponse:
+    with Session(request.app.state.engine) as session:
+        place = session.exec(select(Municipality).where(Municipality.slug == municipality)).first()
+    if place is None or not place.webchat_enabled:
+        raise HTTPException(status_code=404, detail="unknown municipality or web chat switched off")
+    language = normalise_tag(lang) or "de"
+    return TEMPLATES.TemplateResponse(
+        request,
+        "chat.html",
+        {
+            "place": place,
+            "language": language,
+            "preset_language": normalise_tag(lang),
+            "dir": direction(language),
+            "ref": ref or "",
+            "languages": [(code, NATIVE_NAMES[code]) for code in CURATED],
+            "strings": request.app.state.strings,
+        },
+    )

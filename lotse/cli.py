@@ -1,0 +1,124 @@
+"""`lotse`: the command line. Builds Settings once and hands it to every sub-command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+import uvicorn
+
+from content.cli import app as content_app
+from core import migrate
+from core.db import build_engine
+from core.settings import Settings
+from lotse.logs import configure_logging
+from nlu.cli import app as nlu_app
+
+app = typer.Typer(help="Lotse: orientation and intake for newcomers.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+telegram_app = typer.Typer(help="Telegram bot administration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content", help="Curated content: check, coverage, translate, import.")
+app.add_typer(nlu_app, name="nlu", help="Intent recognition: train, predict, evaluate, export.")
+app.add_typer(telegram_app, name="telegram")
+
+
+@app.callback()
+def main_callback(ctx: typer.Context) -> None:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.json_logs)
+    ctx.obj = settings
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+) -> None:
+    """Run web chat, API, dashboard, Telegram (webhook or polling) and the scheduler."""
+    from lotse.app import create_app
+
+    settings: Settings = ctx.obj
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    application = create_app(settings)
+    base = f"http://{host}:{port}"
+    typer.echo(
+        "\n".join(
+            [
+                "Lotse is starting:",
+                f"  web chat     {base}/chat/moers   (any municipality slug, e.g. /chat/koeln?lang=ar)",
+                f"  API docs     {base}/docs",
+                f"  health       {base}/health  and  {base}/ready",
+                f"  database     {settings.resolved_database_url.split('@')[-1]}",
+                "  telegram     " + ("polling" if settings.telegram_token and not settings.telegram_webhook_secret
+                                     else "webhook at /telegram/webhook" if settings.telegram_token else "off (set LOTSE_TELEGRAM_TOKEN)"),
+            ]
+        )
+    )
+    uvicorn.run(application, host=host, port=port, log_config=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
+    """Migrate the database schema up to REVISION (default: head)."""
+    migrate.upgrade(build_engine(ctx.obj), revision)
+    typer.echo(f"database upgraded to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(ctx: typer.Context, revision: str = typer.Argument(...)) -> None:
+    """Migrate the database schema down to REVISION ('base' drops everything)."""
+    migrate.downgrade(build_engine(ctx.obj), revision)
+    typer.echo(f"database downgraded to {revision}")
+
+
+@db_app.command("sync")
+def db_sync(ctx: typer.Context) -> None:
+    """Load municipalities, teams, routing rules and consent texts from the content files."""
+    from content.loader import DEFAULT_ROOT, load_content
+    from lotse.app import prepare_database
+
+    settings: Settings = ctx.obj
+    content = load_content(settings.content_dir or DEFAULT_ROOT)
+    if content.errors:
+        for problem in content.errors:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1)
+    prepare_database(settings, build_engine(settings), content)
+    typer.echo("reference data synced")
+
+
+@telegram_app.command("set-webhook")
+def set_webhook(ctx: typer.Context, url: str = typer.Option(None, help="Public URL; default LOTSE_PUBLIC_URL")) -> None:
+    """Register {public_url}/telegram/webhook with Telegram, with the secret token."""
+    import asyncio
+
+    from telegram import Bot
+
+    settings: Settings = ctx.obj
+    if not settings.telegram_token or not settings.telegram_webhook_secret:
+        typer.echo("LOTSE_TELEGRAM_TOKEN and LOTSE_TELEGRAM_WEBHOOK_SECRET must be set", err=True)
+        raise typer.Exit(2)
+    target = (url or settings.public_url).rstrip("/") + "/telegram/webhook"
+
+    async def register() -> bool:
+        bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url)  # type: ignore[union-attr]
+        async with bot:
+            return await bot.set_webhook(
+                target,
+                secret_token=settings.telegram_webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+                allowed_updates=["message", "callback_query"],
+            )
+
+    ok = asyncio.run(register())
+    typer.echo(f"webhook {'set' if ok else 'NOT set'}: {target}")
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    try:
+        app()
+    except ValueError as exc:  # settings refusing unsafe values
+        typer.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,103 @@
+"""The trained intent model as plain data (dicts and numpy arrays) and its fast scoring.
+
+Inference needs numpy only: scikit-learn is imported by training, never when loading.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import numpy.typing as npt
+
+from nlu.features import FeatureSpec, extract_ngrams
+from nlu.language import LanguageModel
+from nlu.normalisation import normalise_text
+
+# Bump when features, normalisation or the artefact layout change: stale artefacts retrain.
+MODEL_VERSION = "lotse-nlu-3"
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class ModelFileError(RuntimeError):
+    """The artefact is missing, unreadable or from another model version."""
+
+
+@dataclass
+class IntentModel:
+    """The artefact: linear model over TF-IDF n-grams, softmax temperature, language model."""
+
+    intents: list[str]
+    vocabulary: dict[str, int]
+    idf: FloatArray
+    weights: FloatArray  # shape (n_features, n_intents), C-contiguous for row gathers
+    bias: FloatArray
+    temperature: float
+    spec: FeatureSpec
+    language_model: LanguageModel
+    data_hash: str
+    emergency_floor: float = 0.15
+    version: str = MODEL_VERSION
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def vectorise(self, text: str) -> tuple[npt.NDArray[np.intp], FloatArray]:
+        """Sparse TF-IDF vector (sublinear tf, l2 norm) as (indices, values)."""
+        counts: dict[int, int] = {}
+        vocabulary = self.vocabulary
+        for gram in extract_ngrams(normalise_text(text), self.spec):
+            index = vocabulary.get(gram)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
+        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
+        values = tf * self.idf[indices]
+        norm = float(np.sqrt(np.dot(values, values)))
+        return indices, values / norm if norm > 0 else values
+
+    def scores(self, text: str) -> FloatArray:
+        """Raw decision scores per intent, in the order of self.intents."""
+        indices, values = self.vectorise(text)
+        if indices.size == 0:
+            return self.bias.copy()
+        return np.asarray(values @ self.weights[indices] + self.bias, dtype=np.float32)
+
+    def probabilities(self, text: str) -> FloatArray:
+        """Calibrated probabilities per intent (temperature-scaled softmax of the scores)."""
+        return softmax(self.scores(text), self.temperature)
+
+
+def softmax(scores: FloatArray, temperature: float) -> FloatArray:
+    scaled = scores / temperature
+    shifted = np.exp(scaled - scaled.max())
+    return np.asarray(shifted / shifted.sum(), dtype=np.float32)
+
+
+def save_model(model: IntentModel, path: Path) -> None:
+    """Write atomically so a running process never reads a half-written artefact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(handle)
+    try:
+        joblib.dump(model, temp_name, compress=3)
+        os.replace(temp_name, path)
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+
+
+def load_model(path: Path) -> IntentModel:
+    try:
+        model = joblib.load(path)
+    except (OSError, EOFError, ValueError, AttributeError, ImportError) as exc:
+        raise ModelFileError(f"cannot read NLU model {path}") from exc
+    if not isinstance(model, IntentModel) or model.version != MODEL_VERSION:
+        raise ModelFileError(f"NLU model {path} is from another version")
+    return model
