@@ -116,8 +116,9 @@ def _check_rules(content: ContentSet, lines: _Lines) -> list[Problem]:
         if f"{rule.municipality} {rule.priority}" in twice:
             problems.append(_at(lines, path, (index, "priority"), f"priority {rule.priority} used twice "
                                                 f"for {rule.municipality}"))
-        for message in validate_conditions(rule.when):
-            problems.append(_at(lines, path, (index, "when"), message))
+        for criterion, values in rule.when.items():
+            for message in validate_conditions({criterion: values}):
+                problems.append(_at(lines, path, (index, "when", criterion), message))
         for topic in rule.topics:
             if topic not in known_topics:
                 problems.append(_at(lines, path, (index, "topics"), f"unknown topic {topic!r}"))
@@ -236,3 +237,44 @@ def summarise(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     return f"{errors} error(s), {warnings} warning(s)"
+
+
+# Personal-data heuristics (documented in FORMAT.md, "Editor tooling"). Content names offices,
+# never people: a contact name of two or three capitalised words with no office word in it
+# ("Anna Schmidt") or with a salutation ("Frau Schmidt", "Dr. Weber") looks like a person.
+_OFFICE_WORDS = (
+    "amt", "stelle", "büro", "buero", "dienst", "beratung", "zentrum", "service", "team",
+    "verwaltung", "stadt", "kreis", "gemeinde", "land", "bund", "polizei", "notruf", "hotline",
+    "telefon", "seelsorge", "jobcenter", "agentur", "verein", "verband", "caritas", "diakonie",
+    "awo", "drk", "integration", "migration", "haus", "schule", "hilfe", "netz", "behörde",
+    "gmbh", "e.v", "ministerium", "regierung", "nrw", "germany", "deutschland", "portal",
+    "management", "rat", "online", "finder", "feuerwehr", "rettung", "bereitschaft", "kummer",
+    "info", "kontakt", "contact", "office", "post", "mail", "termin", "anmeldung", "presse",
+    "webmaster", "sozial", "jugend", "vhs", "ausländer", "auslaender", "zuwanderung", "flücht",
+    "fluecht", "refugee", "support", "noreply", "no-reply", "welcome", "willkommen", "ki", "kim",
+    "jmd", "mbe", "bamf",
+)
+_SALUTATION = re.compile(r"(?<!\w)(Herr|Frau|Hr\.|Fr\.|Dr\.|Prof\.)(?!\w)")
+_NAME_WORD = re.compile(r"[A-ZÄÖÜ][a-zäöüßéèáàíóúçğışñ]+(?:-[A-ZÄÖÜ][a-zäöüßéèáàíóúçğışñ]+)?")
+
+
+def _has_office_word(text: str) -> bool:
+    """Long office words count inside compounds ("Sozialamt"); short ones only as whole words."""
+    lowered = text.lower()
+    tokens = set(re.split(r"[^\w.]+", lowered))
+    return any(word in tokens if len(word) <= 4 else word in lowered for word in _OFFICE_WORDS)
+
+
+def looks_like_person_name(name: str) -> bool:
+    if _SALUTATION.search(name):
+        return True
+    words = name.split()
+    return 2 <= len(words) <= 3 and all(_NAME_WORD.fullmatch(w) for w in words) \
+        and not _has_office_word(name)
+
+
+def looks_personal_email(email: str) -> bool:
+    """first.last@ or f.last@ with no office word in the local part."""
+    local = email.split("@", 1)[0].lower()
+    return bool(re.fullmatch(r"[a-zäöüß]+[._-][a-zäöüß]{2,}", local)) \
+        and not _has_office_word(local.replace(".", " "))

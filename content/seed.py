@@ -98,17 +98,19 @@ def sync_reference_data(session: Session, content: ContentSet) -> dict[str, int]
 def _sync_consent_texts(session: Session, content: ContentSet, by_slug: dict[str, Municipality]) -> None:
     """Published versions are immutable: only versions not yet in the database are added."""
     existing = {
-        (t.municipality_id, t.kind, t.language, t.version) for t in session.exec(select(ConsentText))
+        (t.scope, t.kind, t.language, t.version) for t in session.exec(select(ConsentText))
     }
     for entry in content.consents:
         municipality_id = by_slug[entry.municipality].id if entry.municipality else None
         for language, text in entry.texts.items():
-            key = (municipality_id, ConsentKind(entry.kind), language, entry.version)
+            scope = entry.municipality or "default"
+            key = (scope, ConsentKind(entry.kind), language, entry.version)
             if key in existing:
                 continue
             session.add(
                 ConsentText(
                     municipality_id=municipality_id,
+                    scope=scope,
                     kind=ConsentKind(entry.kind),
                     language=language,
                     version=entry.version,

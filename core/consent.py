@@ -22,15 +22,14 @@ class ConsentKind(StrEnum):
 class ConsentText(SQLModel, table=True):
     __tablename__ = "consent_text"
     __table_args__ = (
-        UniqueConstraint(
-            "municipality_id", "kind", "language", "version", name="uq_consent_text_version"
-        ),
+        UniqueConstraint("scope", "kind", "language", "version", name="uq_consent_text_version"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     municipality_id: int | None = Field(
         default=None, foreign_key="municipality.id", ondelete="RESTRICT", index=True
     )
+    scope: str = Field(default="default", max_length=64, description="'default' or a municipality slug")
     kind: ConsentKind = Field(sa_type=enum_type(ConsentKind))
     language: str = Field(max_length=16)
     version: int = Field(ge=1)

@@ -66,3 +66,20 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def settings(tmp_path: Path, engine: Engine) -> Settings:
     return Settings(data_dir=tmp_path, database_url=str(engine.url.render_as_string(hide_password=False)))
+
+
+@pytest.fixture(scope="session")
+def shipped_content():  # type: ignore[no-untyped-def]
+    from content.loader import load_content
+
+    return load_content()
+
+
+@pytest.fixture
+def synced_session(session: Session, shipped_content) -> Session:  # type: ignore[no-untyped-def]
+    """A database holding the shipped municipalities, teams, routing rules and consent texts."""
+    from content.seed import sync_reference_data
+
+    sync_reference_data(session, shipped_content)
+    session.commit()
+    return session

@@ -101,6 +101,7 @@ def upgrade() -> None:
     op.create_table('consent_text',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('municipality_id', sa.Integer(), nullable=True),
+    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('kind', sa.Enum('data_protection', 'confidentiality_release', name='consentkind', native_enum=False, length=40), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -110,7 +111,7 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('municipality_id', 'kind', 'language', 'version', name='uq_consent_text_version')
+    sa.UniqueConstraint('scope', 'kind', 'language', 'version', name='uq_consent_text_version')
     )
     with op.batch_alter_table('consent_text', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consent_text_municipality_id'), ['municipality_id'], unique=False)
