@@ -41,7 +41,9 @@ class Delivery:
     replies: list[Reply]
 
 
-def compose(session: Session, strings: Strings, message: OutboxMessage, language: str) -> list[Reply]:
+def compose(
+    session: Session, strings: Strings, cipher: FieldCipher, message: OutboxMessage, language: str
+) -> list[Reply]:
     t = lambda key, **v: strings.get(language, key, **v)  # noqa: E731
     booking = session.get(Booking, message.booking_id) if message.booking_id else None
     team = session.get(Team, booking.team_id) if booking else None
@@ -68,7 +70,7 @@ def compose(session: Session, strings: Strings, message: OutboxMessage, language
             return []
         team = session.get(Team, handoff.team_id)
         key = "handoff.reply_translated" if handoff.reply_machine_translated else "handoff.reply"
-        text = str(message.payload.get("text", ""))
+        text = cipher.decrypt(handoff.reply_enc) or ""
         return [Reply(text, language, title=t(key, team=team.name if team else ""),
                       buttons=[[Button(t("button.person"), "handoff"), Button(t("button.menu"), "menu")]])]
     return []
@@ -83,7 +85,7 @@ def claim_deliveries(db_engine, cipher: FieldCipher, strings: Strings, limit: in
                 select(ChannelIdentity).where(ChannelIdentity.person_id == message.person_id)
             ).first() if person else None
             address = cipher.decrypt(identity.address_enc) if identity else None
-            replies = compose(session, strings, message, person.language) if person else []
+            replies = compose(session, strings, cipher, message, person.language) if person else []
             if person is None or identity is None or address is None or not replies:
                 message.cancelled_at = message.claimed_at  # nobody to tell any more
                 continue

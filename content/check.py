@@ -12,7 +12,7 @@ from typing import Literal
 
 import yaml
 
-from content.loader import ContentSet, Problem, _line_of
+from content.loader import _LOADER, ContentSet, Problem, _line_of
 from content.schema import FEDERAL, MAX_WORDS, TopicFile, source_hash
 from core.intents import topic_names
 from core.language import SOURCE_LANGUAGE
@@ -36,7 +36,7 @@ class _Lines:
         if relative not in self._nodes:
             try:
                 text = (self._base / relative).read_text(encoding="utf-8")
-                self._nodes[relative] = yaml.compose(text)
+                self._nodes[relative] = yaml.compose(text, Loader=_LOADER)
             except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 self._nodes[relative] = None
         return _line_of(self._nodes[relative], loc)
@@ -78,9 +78,11 @@ def _check_municipalities(content: ContentSet, lines: _Lines) -> list[Problem]:
         if entry.slug in twice_slug:
             problems.append(_at(lines, path, (index, "slug"), f"duplicate slug {entry.slug!r}"))
         if entry.ags in twice_ags:
-            problems.append(_at(lines, path, (index, "ags"), f"duplicate AGS {entry.ags!r} ({entry.slug})"))
+            problems.append(_at(lines, path, (index, "ags"),
+                                f"duplicate AGS {entry.ags!r} ({entry.slug})"))
         if entry.parent is None and entry.kind != "state":
-            problems.append(_at(lines, path, (index, "parent"), f"{entry.slug}: only the state may have no parent"))
+            problems.append(_at(lines, path, (index, "parent"),
+                                f"{entry.slug}: only the state may have no parent"))
         elif entry.parent is not None and entry.parent not in slugs:
             problems.append(_at(lines, path, (index, "parent"), f"unknown parent {entry.parent!r}"))
     return problems
@@ -112,10 +114,11 @@ def _check_rules(content: ContentSet, lines: _Lines) -> list[Problem]:
     twice = _duplicates(f"{r.municipality} {r.priority}" for r in content.rules)
     for index, rule in enumerate(content.rules):
         if rule.municipality not in slugs:
-            problems.append(_at(lines, path, (index, "municipality"), f"unknown municipality {rule.municipality!r}"))
+            problems.append(_at(lines, path, (index, "municipality"),
+                                f"unknown municipality {rule.municipality!r}"))
         if f"{rule.municipality} {rule.priority}" in twice:
-            problems.append(_at(lines, path, (index, "priority"), f"priority {rule.priority} used twice "
-                                                f"for {rule.municipality}"))
+            problems.append(_at(lines, path, (index, "priority"),
+                                f"priority {rule.priority} used twice for {rule.municipality}"))
         for criterion, values in rule.when.items():
             for message in validate_conditions({criterion: values}):
                 problems.append(_at(lines, path, (index, "when", criterion), message))
@@ -128,7 +131,8 @@ def _check_rules(content: ContentSet, lines: _Lines) -> list[Problem]:
             problems.append(_at(lines, path, (index, "team"), f"unknown team {rule.team!r}"))
         elif rule.team is not None and rule.outcome == "intake" \
                 and not teams[rule.team].receives_intakes:
-            problems.append(_at(lines, path, (index, "team"), f"team {rule.team!r} does not receive intakes"))
+            problems.append(_at(lines, path, (index, "team"),
+                                f"team {rule.team!r} does not receive intakes"))
     return problems
 
 
@@ -255,7 +259,8 @@ _OFFICE_WORDS = (
     "jmd", "mbe", "bamf",
 )
 _SALUTATION = re.compile(r"(?<!\w)(Herr|Frau|Hr\.|Fr\.|Dr\.|Prof\.)(?!\w)")
-_NAME_WORD = re.compile(r"[A-ZÄÖÜ][a-zäöüßéèáàíóúçğışñ]+(?:-[A-ZÄÖÜ][a-zäöüßéèáàíóúçğışñ]+)?")
+_WORD = r"[A-ZÄÖÜ][a-zäöüßéèáàíóúçğışñ]+"
+_NAME_WORD = re.compile(rf"{_WORD}(?:-{_WORD})?")
 
 
 def _has_office_word(text: str) -> bool:

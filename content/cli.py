@@ -172,7 +172,8 @@ def import_integreat(
     scope: Annotated[str | None, typer.Option(help="Our municipality slug "
                                                    "(default: the region slug).")] = None,
     mapping: Annotated[Path, typer.Option("--mapping", exists=True)] = DEFAULT_MAPPING,
-    out: Annotated[Path | None, typer.Option("--out", help="Default: <root>/topics/<scope>.")] = None,
+    out: Annotated[Path | None,
+                   typer.Option("--out", help="Default: <root>/topics/<scope>.")] = None,
     root: RootOption = None,
 ) -> None:
     """Turn Integreat API v3 pages and locations JSON into unverified topic files."""

@@ -77,7 +77,8 @@ def _block(key: str, value: Value, indent: int, step: int) -> list[str]:
             lines += _block(inner_key, inner, indent + step, step)
         return lines
     if isinstance(value, str) and _literal_ok(value):
-        body = [f"{pad}{' ' * step}{line}" if line else "" for line in value.rstrip("\n").split("\n")]
+        inner = " " * (indent + step)
+        body = [f"{inner}{line}" if line else "" for line in value.rstrip("\n").split("\n")]
         return [f"{pad}{key}: |", *body]
     return [f"{pad}{key}: {_scalar(value)}"]
 

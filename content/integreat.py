@@ -106,7 +106,7 @@ def shorten(text: str, max_words: int = MAX_WORDS) -> str:
 
 
 def opening_hours(days: list[dict[str, Any]] | None) -> tuple[list[str], bool]:
-    """Integreat's seven days (Monday first) as OSM-style strings, and whether all need a booking."""
+    """Integreat's seven days (Monday first) as OSM-style strings; all need an appointment?"""
     hours: list[str] = []
     booked: list[bool] = []
     for name, day in zip(_DAYS, days or [], strict=False):

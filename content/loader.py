@@ -20,6 +20,8 @@ from content.schema import (
 
 DEFAULT_ROOT = Path(__file__).with_name("data")
 M = TypeVar("M", bound=BaseModel)
+# libyaml when available: the same results and marks, about eight times faster
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def _read(path: Path, root: Path, problems: list[Problem]) -> tuple[object, yaml
     relative = str(path.relative_to(root.parent))
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.safe_load(text), yaml.compose(text)
+        return yaml.load(text, Loader=_LOADER), yaml.compose(text, Loader=_LOADER)
     except UnicodeDecodeError as exc:
         problems.append(Problem(relative, None, "-", f"not UTF-8: {exc.reason}"))
     except yaml.YAMLError as exc:

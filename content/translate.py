@@ -24,7 +24,7 @@ _PROTECTED = re.compile(
     r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]"  # URLs
     r"|www\.[^\s<>()\"']+[^\s<>()\"'.,;:!?]"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
-    r"|(?<![\w])(?:\+\d{2}|0)\d[\d /()-]{4,}\d"  # phone numbers
+    r"|(?<![\w+])(?:\+\d{2} ?(?:\(0\) ?)?|0)\d[\d /()-]{4,}\d"  # phone numbers
     r"|(?<![\w\d])(?:116 ?117|116 ?016|112|110)(?![\w\d])"  # nationwide short numbers
 )
 
@@ -80,41 +80,50 @@ def translate_protected(
 
 
 class ArgosTranslator:
-    """Offline translation with argostranslate: de -> LANG directly or through English."""
+    """Offline translation with argostranslate: de -> LANG directly or through English.
+
+    Installed models are listed from the package index (fast); the translation engine,
+    which takes seconds to import, is loaded only on the first real translation.
+    """
 
     def __init__(self) -> None:
         try:
-            import argostranslate.translate as argos  # optional extra
+            import argostranslate.package as packages  # optional extra
         except ImportError as exc:
             raise TranslatorUnavailable(
                 "argostranslate is not installed: pip install 'lotse[translate]'"
             ) from exc
-        self._languages = {lang.code: lang for lang in argos.get_installed_languages()}
+        self._pairs = {(p.from_code, p.to_code) for p in packages.get_installed_packages()}
         self._cache: dict[tuple[str, str], Callable[[str], str]] = {}
 
-    def _direct(self, source: str, target: str) -> Callable[[str], str] | None:
-        if source not in self._languages or target not in self._languages:
-            return None
-        translation = self._languages[source].get_translation(self._languages[target])
-        return None if translation is None else translation.translate
-
     def require(self, source: str, target: str) -> None:
-        if (source, target) in self._cache:
+        if (source, target) in self._pairs or {(source, PIVOT), (PIVOT, target)} <= self._pairs:
             return
-        direct = self._direct(source, target)
-        if direct is None:
-            first, second = self._direct(source, PIVOT), self._direct(PIVOT, target)
-            if first is None or second is None:
-                raise TranslatorUnavailable(
-                    f"no argostranslate model for {source}->{target} (nor {source}->{PIVOT}->"
-                    f"{target}); install one with argospm install translate-{source}_{target}"
-                )
-            self._cache[(source, target)] = lambda text: second(first(text))
-        else:
-            self._cache[(source, target)] = direct
+        raise TranslatorUnavailable(
+            f"no argostranslate model for {source}->{target} (nor {source}->{PIVOT}->{target}); "
+            f"install one with: argospm install translate-{source}_{target}"
+        )
+
+    def _engine(self, source: str, target: str) -> Callable[[str], str]:
+        import argostranslate.translate as argos
+
+        languages = {lang.code: lang for lang in argos.get_installed_languages()}
+
+        def step(a: str, b: str) -> Callable[[str], str]:
+            translation = languages[a].get_translation(languages[b])
+            if translation is None:
+                raise TranslatorUnavailable(f"no argostranslate model for {a}->{b}")
+            return translation.translate  # type: ignore[no-any-return]
+
+        if (source, target) in self._pairs:
+            return step(source, target)
+        first, second = step(source, PIVOT), step(PIVOT, target)
+        return lambda text: second(first(text))
 
     def translate(self, text: str, source: str, target: str) -> str:
         self.require(source, target)
+        if (source, target) not in self._cache:
+            self._cache[(source, target)] = self._engine(source, target)
         return self._cache[(source, target)](text)
 
 

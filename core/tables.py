@@ -13,7 +13,9 @@ from core.outbox import OutboxMessage
 from core.person import ChannelIdentity, Conversation, Person, ProcessedUpdate, WebInboxMessage
 from core.referral import LinkCode, Referrer
 from core.routing import RoutingRule
+from core.staff import StaffUser
 from core.stats import TopicCount
+from core.webhook import WebhookEndpoint
 
 metadata = SQLModel.metadata
 
@@ -34,9 +36,11 @@ __all__ = [
     "ProcessedUpdate",
     "Referrer",
     "RoutingRule",
+    "StaffUser",
     "Team",
     "TopicCount",
     "WaitlistEntry",
+    "WebhookEndpoint",
     "WebInboxMessage",
     "WeeklyHours",
     "metadata",

@@ -63,9 +63,6 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
-def settings(tmp_path: Path, engine: Engine) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=str(engine.url.render_as_string(hide_password=False)))
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +80,34 @@ def synced_session(session: Session, shipped_content) -> Session:  # type: ignor
     sync_reference_data(session, shipped_content)
     session.commit()
     return session
+
+
+@pytest.fixture(scope="session")
+def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Train the built-in NLU once per test session; every service built in tests loads it."""
+    from nlu.service import build_classifier
+
+    directory = tmp_path_factory.mktemp("nlu")
+    settings = Settings(data_dir=directory)
+    build_classifier(settings)
+    return settings.resolved_nlu_model_path
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path, engine: Engine, nlu_model_path: Path) -> Settings:
+    """Settings of a full service on this test's database, with the shared NLU model."""
+    return Settings(
+        data_dir=tmp_path,
+        database_url=engine.url.render_as_string(hide_password=False),
+        nlu_model_path=nlu_model_path,
+    )
+
+
+@pytest.fixture
+def lotse(app_settings: Settings):  # type: ignore[no-untyped-def]
+    """The assembled service (composition root) on a fresh database with the shipped content."""
+    from lotse.app import build
+
+    built = build(app_settings)
+    yield built
+    built.db.dispose()

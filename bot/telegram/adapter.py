@@ -8,17 +8,19 @@ import logging
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from telegram import Bot, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.engine import DialogueEngine
 from bot.replies import Incoming, Reply
-from bot.telegram.render import keyboard, render_html
+from bot.telegram.render import keyboard, plain_text, render_html
 from core.person import Channel
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def incoming_from_update(update: Update) -> Incoming | None:
@@ -40,23 +42,41 @@ def incoming_from_update(update: Update) -> Incoming | None:
 
 
 async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> None:
+    """Every reply in order; one refused message never swallows the ones after it."""
     for reply in replies:
         texts = render_html(reply)
         for index, text in enumerate(texts):
             last = index == len(texts) - 1
-            await bot.send_message(
-                chat_id=chat_id,
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply) if last else None,
-                disable_web_page_preview=True,
-            )
+            await _send_text(bot, chat_id, text, keyboard(reply) if last else None)
         if reply.attachment is not None:
             await bot.send_document(
                 chat_id=chat_id,
                 document=io.BytesIO(reply.attachment.data),
                 filename=reply.attachment.filename,
             )
+
+
+async def _send_text(bot: Bot, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await bot.send_message(
+            chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as exc:
+        if "parse entities" not in exc.message.lower():
+            raise
+        log.error("telegram refused our HTML; sending plain text instead")
+        await bot.send_message(
+            chat_id=chat_id, text=plain_text(text), reply_markup=markup, link_preview_options=NO_PREVIEW
+        )
+
+
+async def _answer_callback(query: CallbackQuery) -> None:
+    """Stop the button's spinner at once; a replayed update's query may be answered already."""
+    try:
+        await query.answer()
+    except BadRequest:
+        log.info("callback query already answered or expired")
 
 
 def build_application(settings: Settings, dialogue: DialogueEngine, polling: bool) -> Application:  # type: ignore[type-arg]
@@ -77,12 +97,18 @@ def build_application(settings: Settings, dialogue: DialogueEngine, polling: boo
         incoming = incoming_from_update(update)
         if incoming is None:
             return
-        replies = await to_thread.run_sync(dialogue.handle, incoming)
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await _answer_callback(update.callback_query)
+        replies = await to_thread.run_sync(dialogue.handle, incoming)
         await send_replies(context.bot, incoming.external_id, replies)
 
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The exception only: updates and message texts carry personal data.
+        error = context.error
+        log.error("telegram update failed: %s", type(error).__name__, exc_info=error if not isinstance(error, TelegramError) else None)
+
     application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
     return application
 
 
@@ -97,11 +123,15 @@ def webhook_router(settings: Settings) -> APIRouter:
     ) -> Response:
         if not expected or not hmac.compare_digest((secret or "").encode(), expected.encode()):
             raise HTTPException(status_code=401, detail="invalid secret token")
-        application: Application = request.app.state.telegram  # type: ignore[type-arg]
+        application: Application | None = request.app.state.telegram  # type: ignore[type-arg]
+        if application is None:
+            raise HTTPException(status_code=503, detail="telegram is not enabled in this process")
         try:
             payload = await request.json()
+            if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+                raise ValueError("not an update")
             update = Update.de_json(payload, application.bot)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise HTTPException(status_code=400, detail="malformed update") from exc
         await application.process_update(update)
         return Response(status_code=200)

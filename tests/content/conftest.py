@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from content_trees import make_tree
+from tests.content.content_trees import make_tree
 
 
 @pytest.fixture

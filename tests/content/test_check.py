@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from content.check import check_content
 from content.cli import app
 from content.loader import Problem, load_content
-from content_trees import GERMAN, topic_yaml, write
+from tests.content.content_trees import GERMAN, topic_yaml, write
 
 TODAY = date(2026, 11, 21)
 
@@ -97,7 +97,8 @@ def test_routing_criteria_and_duplicates(tree: Path) -> None:
         "- slug: town-a\n  ags: '05001001'\n  kind: town\n  parent: kreis-z\n"
         "  names: {de: Doppelt}\n"))
     found = lines(problems_of(tree))
-    assert "error: data/routing.yml:4: 0.when.age_band: unknown value 'under_99' for age_band" in found
+    assert "error: data/routing.yml:4: 0.when.age_band: unknown value 'under_99' " \
+           "for age_band" in found
     assert "error: data/routing.yml:5: 0.when.mood: unknown criterion 'mood'" in found
     assert "error: data/routing.yml:8: 1.priority: priority 10 used twice for town-a" in found
     assert "error: data/municipalities.yml:21: 4.slug: duplicate slug 'town-a'" in found
@@ -180,3 +181,12 @@ def test_cli_exit_codes(tree: Path) -> None:
     assert broken.exit_code == 1
     assert "warning:" not in broken.output
     assert "error: data/topics/kreis-a/school.yml:1: scope: Field required" in broken.output
+
+
+def test_settings_content_dir_is_the_default_root(tree: Path) -> None:
+    from core.settings import Settings
+
+    write(tree, "topics/kreis-a/school.yml", "topic: school\n")
+    result = CliRunner().invoke(app, ["check", "-q"], obj=Settings(content_dir=tree))
+    assert result.exit_code == 1
+    assert "data/topics/kreis-a/school.yml:1: scope: Field required" in result.output

@@ -1,0 +1,131 @@
+"""Fixtures of the channel tests: a fake Telegram, one service per module, live servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from tests.bot.fake_telegram import FakeTelegram
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from core.db import create_database_engine
+from core.settings import Role, Settings
+
+POSTGRES_URL = os.environ.get("LOTSE_TEST_DATABASE_URL", "")
+WEBHOOK_SECRET = "s3cr3t-Token_for-the-webhook-0123456789"
+
+
+def fresh_database(directory: Path) -> tuple[str, str | None]:
+    """A new empty database (SQLite file, or PostgreSQL when LOTSE_TEST_DATABASE_URL is set)."""
+    if not POSTGRES_URL:
+        return f"sqlite:///{directory / 'bot.db'}", None
+    name = f"b_{uuid.uuid4().hex[:12]}"
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def drop_database(name: str | None) -> None:
+    if not name:
+        return
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, name = fresh_database(tmp_path_factory.mktemp("bot-db"))
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+def channel_settings(
+    data_dir: Path, database_url: str, nlu_model_path: Path, fake: FakeTelegram | None, **extra: Any
+) -> Settings:
+    telegram: dict[str, Any] = {}
+    if fake is not None:
+        telegram = {
+            "telegram_token": SecretStr(fake.token),
+            "telegram_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "telegram_api_url": fake.api_url,
+        }
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        nlu_model_path=nlu_model_path,
+        role=Role.WEB,  # no scheduler: nothing is sent behind the tests' backs
+        **{**telegram, **extra},
+    )
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    tmp_path_factory: pytest.TempPathFactory, module_database: str, nlu_model_path: Path,
+    fake_telegram: FakeTelegram,
+) -> Settings:
+    return channel_settings(tmp_path_factory.mktemp("bot-data"), module_database, nlu_model_path, fake_telegram)
+
+
+@pytest.fixture(scope="module")
+def module_lotse(module_settings: Settings):  # type: ignore[no-untyped-def]
+    """One assembled service per test module (content + NLU load once); tests use own chats."""
+    from lotse.app import build
+
+    built = build(module_settings)
+    yield built
+    built.db.dispose()
+
+
+class LiveServer:
+    """uvicorn serving an app in a daemon thread on a free port of 127.0.0.1."""
+
+    def __init__(self, app: Any) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self._sock = sock
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+        )
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("live server did not answer /health")
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

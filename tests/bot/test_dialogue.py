@@ -1,0 +1,188 @@
+"""Conversations through the real dialogue engine on a real database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from core.handoff import HandoffRequest
+from core.language import CURATED
+from core.person import Conversation, Person, ProcessedUpdate
+from core.referral import LinkCode
+from core.municipality import municipality_by_slug
+from tests.bot.driver import Chat
+
+pytestmark = pytest.mark.db
+
+QUESTIONS = {
+    "de": "Wie melde ich meine Wohnung an?",
+    "en": "how do i register my address",
+    "ar": "كيف أسجل عنواني؟",
+    "uk": "як зареєструвати адресу, анмельдунг",
+    "ru": "как сделать анмельдунг, прописаться по адресу",
+    "fa": "چطور آدرسم را ثبت کنم؟ آنملدونگ",
+    "tr": "adresimi nasıl kaydettiririm, Anmeldung",
+}
+
+
+def test_first_contact_asks_language_then_place_then_shows_privacy_and_menu(lotse) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.start()
+    assert {f"lang:{code}" for code in CURATED} <= set(chat.actions())
+    chat.press("lang:ar")
+    assert any(a.startswith("place:") for a in chat.actions())
+    chat.say("Mörs")
+    assert "Moers" in chat.text()
+    assert any(a.startswith("topic:") for a in chat.actions())
+    assert lotse.services.strings.get("ar", "privacy.note") in chat.text()
+
+
+@pytest.mark.parametrize("language", CURATED)
+def test_a_question_in_each_language_gets_the_local_answer_in_that_language(lotse, language: str) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.ready("moers", language)
+    chat.say(QUESTIONS[language])
+    answer = next(r for r in chat.last if r.title)
+    assert answer.title == lotse.services.strings.get(language, "intent.registration_address")
+    assert answer.language == language
+    assert answer.contacts, "local contacts are shown"
+    assert "book" in chat.actions() and "handoff" in chat.actions()
+
+
+def test_unclear_input_offers_candidates_then_the_menu_and_a_person(lotse) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.ready("koeln", "en")
+    chat.say("what is the best pizza topping")
+    chat.say("asdf qwer zxcv")
+    assert "handoff" in chat.actions()
+    assert any(a.startswith("topic:") for a in chat.actions())
+
+
+STATES = ["start", "place", "ready", "consent", "book_name", "handoff_question"]
+
+
+def _reach(chat: Chat, state: str) -> None:
+    if state == "start":
+        chat.start()
+        return
+    if state == "place":
+        chat.start()
+        chat.press("lang:en")
+        return
+    chat.ready("koeln", "en")
+    if state in ("consent", "book_name"):
+        chat.press("book")
+        chat.press("book:go")
+        assert "consent:yes" in chat.actions(), chat.text()
+        if state == "book_name":
+            chat.press("consent:yes")
+            if "book:details" in chat.actions():
+                chat.press("book:details")
+    if state == "handoff_question":
+        chat.press_any("handoff")
+        chat.press("consent:yes")
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_emergency_is_answered_first_from_every_state(lotse, state: str) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    _reach(chat, state)
+    chat.say("my husband is beating the children right now, help")
+    first = chat.last[0]
+    assert first.urgent
+    assert "112" in first.text and "110" in first.text
+    assert any(c.phone == "112" for c in first.contacts)
+
+
+def test_a_replayed_update_changes_nothing_and_sends_nothing(lotse) -> None:  # type: ignore[no-untyped-def]
+    from bot.replies import Incoming
+    from core.person import Channel
+
+    incoming = Incoming(Channel.WEBCHAT, "x" * 40, update_key="same-update", command="start", municipality_hint="hamm", language_hint="de")
+    assert lotse.dialogue.handle(incoming)
+    assert lotse.dialogue.handle(incoming) == []
+    with Session(lotse.db) as session:
+        assert len(session.exec(select(ProcessedUpdate)).all()) == 1
+
+
+def test_two_engines_on_one_database_share_the_conversation(lotse, app_settings) -> None:  # type: ignore[no-untyped-def]
+    from lotse.app import build
+
+    other = build(app_settings)
+    first = Chat(lotse.dialogue)
+    first.start()
+    first.press("lang:tr")
+    second = Chat(other.dialogue, external_id=first.external_id)
+    second.press_any("place:dortmund")
+    assert "Dortmund" in second.text()
+    assert any(a.startswith("topic:") for a in second.actions())
+
+
+def test_handoff_stores_the_question_encrypted_after_consent(lotse) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.ready("hamm", "en")
+    chat.press("handoff")
+    assert "consent:yes" in chat.actions()
+    with Session(lotse.db) as session:
+        assert session.exec(select(HandoffRequest)).all() == []
+    chat.press("consent:yes")
+    chat.say("My residence permit ends in three weeks and nobody answers my letters")
+    with Session(lotse.db) as session:
+        request = session.exec(select(HandoffRequest)).one()
+        assert b"residence permit" not in (request.question_enc or b"")
+        assert lotse.services.cipher.decrypt(request.question_enc).startswith("My residence permit")
+    assert "112" in chat.text()
+
+
+def test_without_consent_no_handoff_is_stored_but_the_public_contact_is_given(lotse) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.ready("hamm", "en")
+    chat.press("handoff")
+    chat.press("consent:no")
+    with Session(lotse.db) as session:
+        assert session.exec(select(HandoffRequest)).all() == []
+        person = session.exec(select(Person)).one()
+        assert person.consented_at is None
+    assert "Hamm" in chat.text()
+
+
+def test_a_valid_deep_link_presets_place_language_and_topic(lotse) -> None:  # type: ignore[no-untyped-def]
+    with Session(lotse.db) as session:
+        code = LinkCode(code="moers-ar-abc123", municipality_id=municipality_by_slug(session, "moers").id, language="ar", topic="integration_course")
+        session.add(code)
+        session.commit()
+    chat = Chat(lotse.dialogue)
+    chat.start(payload="moers-ar-abc123")
+    assert any(r.title == lotse.services.strings.get("ar", "intent.integration_course") for r in chat.last)
+    with Session(lotse.db) as session:
+        assert session.exec(select(LinkCode)).one().conversations == 1
+        assert session.exec(select(Conversation)).one().referrer_code == "moers-ar-abc123"
+
+
+@pytest.mark.parametrize("payload", ["unknown-code", "../../etc/passwd", "<script>", "x" * 65, "a b", "%00"])
+def test_unknown_or_hostile_payloads_start_normally(lotse, payload: str) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.start(payload=payload)
+    assert "lang:de" in chat.actions()
+    with Session(lotse.db) as session:
+        assert session.exec(select(Conversation)).one().referrer_code is None
+
+
+def test_hostile_and_huge_input_gets_a_clear_answer(lotse) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue)
+    chat.ready("muenster", "en")
+    chat.say("<b>x</a><script>alert(1)</script> & DROP TABLE person;")
+    assert chat.last
+    chat.say("a" * 5000)
+    assert "4000" in chat.text()
+
+
+def test_nothing_personal_is_stored_before_consent(lotse) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(lotse.dialogue, external_id="secret-chat-id-123456789012345678901")
+    chat.ready("koeln", "de")
+    chat.say("Mein Name ist Amal und meine Nummer ist 0176 1234567")
+    with Session(lotse.db) as session:
+        person = session.exec(select(Person)).one()
+        assert person.display_name_enc is None and person.phone_enc is None and person.consented_at is None
+        dump = repr([row for table in ("person", "channel_identity", "conversation") for row in session.connection().exec_driver_sql(f"SELECT * FROM {table}")])
+    assert "Amal" not in dump and "1234567" not in dump and "secret-chat-id" not in dump

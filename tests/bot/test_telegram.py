@@ -1,0 +1,423 @@
+"""Telegram end to end: the real python-telegram-bot against a fake Bot API, through the webhook."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.bot.conftest import WEBHOOK_SECRET, LiveServer, channel_settings
+from tests.bot.fake_telegram import Call, FakeTelegram, callback_update, message_update, parse_html, utf16_length
+from fastapi import FastAPI
+from sqlmodel import Session, func, select
+
+from bot.replies import Button, ContactView, Reply
+from bot.telegram.render import LIMIT, callback_data, render_html
+from core.municipality import Municipality
+from core.person import Conversation, ProcessedUpdate
+from core.referral import LinkCode, new_code
+from core.settings import Settings
+
+pytestmark = pytest.mark.db
+
+EMERGENCY_AR = "أخي لا يتنفس"  # "my brother is not breathing"
+QUESTION_AR = "كيف أسجل عنواني في موير؟"
+_chat_ids = itertools.count(900_001)
+
+
+@pytest.fixture(scope="module")
+def app(module_settings: Settings, module_lotse: Any) -> FastAPI:
+    from lotse.app import create_app
+
+    return create_app(module_settings, module_lotse)
+
+
+@pytest.fixture(scope="module")
+def server(app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+class Chat:
+    """One private chat with the bot, driven through the webhook like Telegram would."""
+
+    def __init__(self, http: httpx.Client, fake: FakeTelegram, chat_id: int | None = None) -> None:
+        self.http = http
+        self.fake = fake
+        self.id = chat_id or next(_chat_ids)
+        self._seen = 0
+
+    def deliver(self, update: dict[str, Any]) -> list[Call]:
+        response = self.http.post(
+            "/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        )
+        assert response.status_code == 200, response.text
+        return self.new_calls()
+
+    def new_calls(self) -> list[Call]:
+        calls = [c for c in self.fake.sent(self.id) if c.method in ("sendMessage", "sendDocument")]
+        fresh, self._seen = calls[self._seen :], len(calls)
+        return fresh
+
+    def say(self, text: str) -> list[Call]:
+        return self.deliver(message_update(self.id, text))
+
+    def press(self, data: str) -> list[Call]:
+        return self.deliver(callback_update(self.id, data))
+
+    def ready(self, language: str = "ar", place: str = "moers") -> list[Call]:
+        self.say("/start")
+        self.press(f"lang:{language}")
+        return self.press(f"place:{place}")
+
+
+def buttons(calls: list[Call]) -> list[str]:
+    return [data for call in calls for _, data in call.buttons]
+
+
+def texts(calls: list[Call]) -> str:
+    return "\n".join(c.text or "" for c in calls)
+
+
+def conversation_state(lotse: Any, chat: Chat) -> str:
+    from core.person import ChannelIdentity
+
+    digest = lotse.services.cipher.lookup_hash(f"telegram:{chat.id}")
+    with Session(lotse.db) as session:
+        identity = session.exec(select(ChannelIdentity).where(ChannelIdentity.external_hash == digest)).one()
+        conversation = session.exec(select(Conversation).where(Conversation.person_id == identity.person_id)).one()
+        return conversation.state
+
+
+@pytest.fixture
+def chat(http: httpx.Client, fake_telegram: FakeTelegram) -> Chat:
+    assert not fake_telegram.rejected, fake_telegram.rejected
+    return Chat(http, fake_telegram)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_refused(fake_telegram: FakeTelegram) -> Iterator[None]:
+    """Whatever a test does, Telegram never refuses what the bot sends (except 429 on purpose)."""
+    fake_telegram.rejected.clear()
+    yield
+    refused = [r for r in fake_telegram.rejected if r[2] != "429" and r[0] != "answerCallbackQuery"]
+    assert not refused, refused
+
+
+# ---- the webhook's door -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+     {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET[:-1]},
+     {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET + "x"},
+     {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET.upper()}],
+    ids=["missing", "wrong", "shorter", "longer", "wrong-case"],
+)
+def test_webhook_refuses_a_wrong_secret_token(http: httpx.Client, fake_telegram: FakeTelegram, headers: dict[str, str]) -> None:
+    chat_id = next(_chat_ids)
+    response = http.post("/telegram/webhook", json=message_update(chat_id, "/start"), headers=headers)
+    assert response.status_code == 401
+    assert fake_telegram.sent(chat_id) == []
+
+
+def test_webhook_accepts_the_right_secret_token(chat: Chat) -> None:
+    calls = chat.say("/start")
+    assert [c.method for c in calls] == ["sendMessage"]
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '{"message": 5}', '{"update_id": 1, "message": 5}', "not json"])
+def test_webhook_answers_400_to_malformed_updates(http: httpx.Client, body: str) -> None:
+    response = http.post(
+        "/telegram/webhook", content=body, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                                                     "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+# ---- first contact ------------------------------------------------------------------------
+def test_start_offers_the_seven_languages(chat: Chat) -> None:
+    calls = chat.say("/start")
+    assert buttons(calls) == ["lang:de", "lang:en", "lang:ar", "lang:uk", "lang:ru", "lang:fa", "lang:tr"]
+    assert calls[-1].params["parse_mode"] == "HTML"
+
+
+def test_arabic_and_a_place_give_welcome_and_menu(chat: Chat) -> None:
+    chat.say("/start")
+    asked = chat.press("lang:ar")
+    assert "place:kreis-wesel" in buttons(asked)
+    calls = chat.press("place:moers")
+    assert "Moers" in texts(calls[:1])
+    assert "مرحب" in texts(calls[:1])  # "welcome" in Arabic
+    menu = buttons(calls)
+    assert {"topic:registration_address", "book", "handoff", "cmd:privacy"} <= set(menu)
+
+
+def test_arabic_question_is_answered_in_html_with_the_contact(chat: Chat) -> None:
+    chat.ready("ar")
+    calls = chat.say(QUESTION_AR)
+    assert calls and all(c.params.get("parse_mode") == "HTML" for c in calls)
+    shown = texts(calls)  # what Telegram displays after parsing our HTML
+    assert "تسجيل العنوان" in shown  # the topic's title
+    assert "Bürgerservice der Stadt Moers" in shown
+    assert "Meldebescheinigung" in shown
+    assert "helpful:yes:registration_address" in buttons(calls)
+
+
+def test_a_place_typed_by_name_in_arabic_script(chat: Chat, module_lotse: Any) -> None:
+    chat.say("/start")
+    chat.press("lang:ar")
+    calls = chat.say("مورس")
+    assert "Moers" in texts(calls)
+    assert conversation_state(module_lotse, chat) == "ready"
+
+
+# ---- emergencies first, from every state --------------------------------------------------
+def _before_language(chat: Chat) -> None:
+    chat.say("/start")
+
+
+def _choosing_place(chat: Chat) -> None:
+    chat.say("/start")
+    chat.press("lang:ar")
+
+
+def _in_consent(chat: Chat) -> None:
+    chat.ready("ar")
+    calls = chat.press("handoff")
+    assert "consent:yes" in buttons(calls)
+
+
+def _in_handoff(chat: Chat) -> None:
+    _in_consent(chat)
+    chat.press("consent:yes")
+
+
+def _typing_a_name(chat: Chat) -> None:
+    chat.ready("ar")
+    _book_until_name(chat)
+
+
+def _book_until_name(chat: Chat) -> list[Call]:
+    calls = chat.press("book")
+    calls = chat.press("book:go")
+    for _ in range(8):
+        actions = buttons(calls)
+        step = next((a for a in actions if a.startswith(("book:answer:", "book:town:"))), None)
+        if step is not None:
+            calls = chat.press(step)
+        elif "consent:yes" in actions:
+            calls = chat.press("consent:yes")
+        elif "book:details" in actions:
+            calls = chat.press("book:details")
+        elif "book:skip_name" in actions:
+            return calls
+        else:
+            raise AssertionError(f"unexpected booking step: {actions}")
+    raise AssertionError("booking never asked for a name")
+
+
+STATES = {
+    "no-language": (_before_language, "language"),
+    "choosing-place": (_choosing_place, "place"),
+    "consent": (_in_consent, "consent"),
+    "booking-name": (_typing_a_name, "book_name"),
+    "handoff-question": (_in_handoff, "handoff_question"),
+}
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_emergency_is_answered_first_in_every_state(chat: Chat, module_lotse: Any, state: str) -> None:
+    reach, expected_state = STATES[state]
+    reach(chat)
+    assert conversation_state(module_lotse, chat) == expected_state
+    calls = chat.say(EMERGENCY_AR)
+    first = calls[0].text or ""
+    assert "112" in first and "110" in first
+    assert conversation_state(module_lotse, chat) == expected_state  # nothing else happened
+
+
+def test_emergency_as_the_very_first_message(chat: Chat) -> None:
+    calls = chat.say("Hilfe, mein Vater ist bewusstlos")
+    first = calls[0].text or ""
+    assert "112" in first and "110" in first
+
+
+# ---- replays ------------------------------------------------------------------------------
+def test_the_same_update_twice_changes_nothing_and_sends_nothing_twice(chat: Chat, module_lotse: Any) -> None:
+    chat.ready("ar")
+    question = message_update(chat.id, QUESTION_AR)
+    first = chat.deliver(question)
+    assert first
+    again = chat.deliver(question)
+    assert again == []
+    press = callback_update(chat.id, "topic:housing")
+    assert chat.deliver(press)
+    assert chat.deliver(press) == []
+    with Session(module_lotse.db) as session:
+        key = str(question["update_id"])
+        assert session.exec(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_key == key)).one() == 1
+
+
+# ---- hostile input ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["<b>x</a><script>alert(1)</script>", "&", "&amp; &nbsp; &#0; <i>", "a" * 10_000,
+     "ب " * 5_000, "😀" * 4_000, "</b>" * 1_000, '"><a href="javascript:alert(1)">'],
+    ids=["tags", "ampersand", "entities", "10k-word", "10k-arabic-words", "4k-emoji", "end-tags", "attribute"],
+)
+def test_hostile_input_never_breaks_html_or_the_length_limit(chat: Chat, fake_telegram: FakeTelegram, text: str) -> None:
+    chat.ready("ar")
+    calls = chat.say(text)
+    assert calls, "every message gets an answer"
+    for call in calls:
+        assert utf16_length(call.text or "") <= LIMIT
+
+
+def test_hostile_input_while_choosing_the_place(chat: Chat) -> None:
+    chat.say("/start")
+    chat.press("lang:de")
+    calls = chat.say("<b>Moers</a> & <script>")
+    assert calls
+
+
+HOSTILE = '<b>x</a><script>&amp;&nbsp;"\''
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(text="a" * 10_000, language="de", title=HOSTILE),
+        Reply(text=("Absatz " * 300 + "\n\n") * 20, language="de"),
+        Reply(text="😀" * 5_000, language="de"),
+        Reply(text=HOSTILE * 500, language="ar", notes=[HOSTILE * 300], links=[(HOSTILE, "https://e.org/?a=1&b=<2>")]),
+        Reply(text="x", language="de", checklist=[HOSTILE * 10] * 200, checklist_title=HOSTILE,
+              contacts=[ContactView(name=HOSTILE * 50, address=HOSTILE, map_url="https://osm.org/?q=a&b",
+                                    phone="+49 <1>", email="a&b@example.org", opening_hours=(HOSTILE,) * 30,
+                                    website="https://x.org/" + "y" * 5000)] * 5),
+        Reply(text="   ", language="de", buttons=[[Button("ok", "menu")]]),
+    ],
+    ids=["long-word-title", "paragraphs", "emoji", "escaped-noise", "huge-blocks", "blank-with-buttons"],
+)
+def test_rendered_messages_are_valid_telegram_html_under_the_limit(reply: Reply) -> None:
+    messages = render_html(reply)
+    assert messages
+    for html in messages:
+        plain = parse_html(html)  # raises with Telegram's error text on invalid HTML
+        assert plain.strip()
+        assert utf16_length(plain) <= LIMIT
+    if reply.text.strip():
+        shown = "".join(parse_html(m) for m in messages)
+        assert reply.text.strip()[:50] in shown or reply.text.strip()[:50].replace(" ", "") in shown.replace(" ", "").replace("\n", "")
+
+
+def test_callback_data_is_cut_at_64_bytes_not_characters() -> None:
+    data = callback_data("topic:" + "ع" * 60)
+    assert 1 <= len(data.encode()) <= 64
+    assert data.startswith("topic:")
+
+
+# ---- deep links ---------------------------------------------------------------------------
+def _link_code(lotse: Any, language: str, place: str = "moers") -> str:
+    with Session(lotse.db) as session:
+        municipality = session.exec(select(Municipality).where(Municipality.slug == place)).one()
+        code = LinkCode(code=new_code(), municipality_id=municipality.id, language=language)
+        session.add(code)
+        session.commit()
+        return code.code
+
+
+def test_deep_link_presets_place_and_language(chat: Chat, module_lotse: Any) -> None:
+    code = _link_code(module_lotse, "uk")
+    calls = chat.say(f"/start {code}")
+    assert not any(a.startswith(("lang:", "place:")) for a in buttons(calls))
+    assert "Moers" in texts(calls)
+    assert "Ласкаво" in texts(calls)  # Ukrainian welcome
+    assert "topic:registration_address" in buttons(calls)
+    with Session(module_lotse.db) as session:
+        assert session.exec(select(LinkCode).where(LinkCode.code == code)).one().conversations == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["unknown-code", "a b c", "x" * 65, "y" * 5000, "<script>alert(1)</script>", "../../etc/passwd", "%00%0a", "&amp;"],
+    ids=["unknown", "garbled", "overlong", "huge", "script", "path", "percent", "entity"],
+)
+def test_other_deep_link_payloads_start_normally(chat: Chat, payload: str) -> None:
+    calls = chat.say(f"/start {payload}")
+    assert buttons(calls)[:3] == ["lang:de", "lang:en", "lang:ar"]
+
+
+# ---- two processes, one database ----------------------------------------------------------
+def test_two_app_instances_share_the_conversation(
+    chat: Chat, module_settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    from lotse.app import create_app
+
+    chat.say("/start")
+    chat.press("lang:ar")  # through app A (the module's server)
+    with LiveServer(create_app(module_settings)) as other, httpx.Client(base_url=other.url, timeout=30) as client:
+        b = Chat(client, fake_telegram, chat.id)
+        b._seen = chat._seen
+        calls = b.press("place:moers")
+        assert "Moers" in texts(calls) and "topic:registration_address" in buttons(calls)
+        answer = b.say(QUESTION_AR)
+        assert "Bürgerservice der Stadt Moers" in texts(answer)
+        chat._seen = b._seen
+    again = chat.say("/menu")  # and back through A
+    assert "topic:registration_address" in buttons(again)
+
+
+# ---- booking ------------------------------------------------------------------------------
+def test_booking_on_telegram_ends_with_an_ics_document(chat: Chat) -> None:
+    chat.ready("de")
+    _book_until_name(chat)
+    calls = chat.say("Amina")
+    assert "book:skip_phone" in buttons(calls)
+    calls = chat.press("book:skip_phone")
+    interpreter = next(a for a in buttons(calls) if a.startswith("book:interpreter:"))
+    calls = chat.press(interpreter)
+    calls = chat.press("book:skip_words")
+    calls = chat.press("book:children:no")
+    slot = next(a for a in buttons(calls) if a.startswith("book:slot:"))
+    calls = chat.press(slot)
+    documents = [c for c in calls if c.method == "sendDocument"]
+    assert len(documents) == 1
+    filename, data, _ = documents[0].document  # type: ignore[misc]
+    assert filename.startswith("lotse-") and filename.endswith(".ics")
+    assert data.startswith(b"BEGIN:VCALENDAR") and b"BEGIN:VEVENT" in data
+    assert "appointment:cancel" in buttons(calls)
+
+
+# ---- back-off -----------------------------------------------------------------------------
+def test_429_is_retried_and_the_message_arrives_once(chat: Chat, fake_telegram: FakeTelegram) -> None:
+    fake_telegram.answer_429(2, retry_after=1)
+    calls = chat.say("/start")
+    assert len([c for c in calls if c.method == "sendMessage"]) == 1
+    assert [r[2] for r in fake_telegram.rejected] == ["429", "429"]
+
+
+# ---- polling --------------------------------------------------------------------------------
+def test_polling_mode_answers_queued_updates(
+    tmp_path: Path, module_settings: Settings, module_lotse: Any, fake_telegram: FakeTelegram
+) -> None:
+    from lotse.app import create_app
+
+    settings = channel_settings(
+        tmp_path, module_settings.database_url, module_settings.resolved_nlu_model_path, fake_telegram,
+        telegram_webhook_secret=None,
+    )
+    chat_id = next(_chat_ids)
+    fake_telegram.queue_update(message_update(chat_id, "/start"))
+    with LiveServer(create_app(settings, module_lotse)):
+        assert fake_telegram.wait_for(lambda: bool(fake_telegram.messages(chat_id)), timeout=20)
+    assert buttons(fake_telegram.messages(chat_id))[:2] == ["lang:de", "lang:en"]
+    assert fake_telegram.sent(method="deleteWebhook")
