@@ -245,11 +245,11 @@ def flyer_file(
 # ---- the page for volunteers (server-rendered, no JavaScript) ------------------------------
 
 
-def _page(request: Request, name: str, ui: str, status_code: int = 200, **context: object) -> HTMLResponse:
+def _page(request: Request, template: str, ui: str, status_code: int = 200, **context: object) -> HTMLResponse:
     strings = _strings()
     return TEMPLATES.TemplateResponse(
         request,
-        name,
+        template,
         {
             "ui": ui,
             "other_ui": "en" if ui == "de" else "de",

@@ -108,7 +108,7 @@ class DialogueEngine:
                 self._dispatch_action(turn, incoming.action)
             elif text:
                 self._dispatch_text(turn, text)
-            if turn.conversation.state == "start" and not turn.replies:
+            if turn.conversation is not None and turn.conversation.state == "start" and not turn.replies:
                 start.on_start(turn, incoming.payload or "")
         except LotseError as exc:
             log.info("domain error in dialogue: %s", exc.code)

@@ -20,7 +20,7 @@ class Strings:
             if path.exists():
                 self._table[language] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
-    def get(self, language: str, key: str, **values: object) -> str:
+    def get(self, language: str, key: str, /, **values: object) -> str:
         template = self._table.get(language, {}).get(key)
         if template is None:
             template = self._table[FALLBACK][key]

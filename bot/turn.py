@@ -38,10 +38,10 @@ class Turn:
     def language(self) -> str:
         return self.conversation.language or "en"
 
-    def t(self, key: str, **values: object) -> str:
+    def t(self, key: str, /, **values: object) -> str:
         return self.services.strings.get(self.language, key, **values)
 
-    def button(self, key: str, action: str, **values: object) -> Button:
+    def button(self, key: str, action: str, /, **values: object) -> Button:
         return Button(self.t(key, **values), action)
 
     def say(self, text: str, buttons: list[list[Button]] | None = None, **extra: object) -> Reply:

@@ -31,7 +31,7 @@ from core.crypto import FieldCipher
 from core.db import build_engine, transaction
 from core.errors import InvalidInput
 from core.settings import Role, Settings
-from nlu.service import build_classifier
+from nlu.service import Classifier, build_classifier
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "bot" / "web" / "static"
@@ -58,9 +58,12 @@ def prepare_database(settings: Settings, db: Engine, content: ContentSet) -> Non
                 seed_demo_hours(session)
 
 
-def build(settings: Settings) -> Lotse:
+def build(
+    settings: Settings, classifier: Classifier | None = None, content: ContentSet | None = None
+) -> Lotse:
+    """Everything from settings; tests may hand in an already loaded classifier and content."""
     db = build_engine(settings)
-    content = load_content(settings.content_dir or DEFAULT_ROOT)
+    content = content or load_content(settings.content_dir or DEFAULT_ROOT)
     if content.errors:
         raise InvalidInput(
             "content has errors; run `lotse content check`: " + "; ".join(map(str, content.errors[:5]))
@@ -71,7 +74,7 @@ def build(settings: Settings) -> Lotse:
         settings=settings,
         db=db,
         library=ContentLibrary(content),
-        classifier=build_classifier(settings, places.surface_forms()),
+        classifier=classifier or build_classifier(settings, places.surface_forms()),
         cipher=FieldCipher(settings.encryption_keys.get_secret_value(), settings.secret_key.get_secret_value()),
         strings=Strings(),
         places=places,

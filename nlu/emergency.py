@@ -16,45 +16,81 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "notruf", "notarzt", "krankenwagen", "rettungswagen", "schlägt mich", "schlagen mich",
         "verprügelt mich", "bringt mich um", "will mich umbringen", "mich umbringen",
         "bringe mich um", "selbstmord*", "suizid*", "will nicht mehr leben", "atmet nicht",
-        "bewusstlos", "blutet stark", "es brennt", "herzinfarkt", "vergewaltig*",
-        "überdosis", "lebensgefahr", "mit dem messer", "tut mir gewalt an",
+        "bewusstlos", "blutet stark", "es brennt", "brennt", "feuer", "rauch", "herzinfarkt",
+        "vergewaltig*", "überdosis", "lebensgefahr", "messer", "waffe", "pistole",
+        "tut mir gewalt an", "kann nicht mehr atmen", "kann nicht atmen", "keine luft",
+        "angegriffen", "überfallen", "seil", "aufhängen", "erhängen", "von der brücke",
+        "pulsadern", "ritzt sich", "ritze mich", "tabletten geschluckt", "alle tabletten",
+        "wehen", "fruchtblase", "geburt hat begonnen", "ist blau", "nicht ansprechbar",
+        "bedroht mich", "in gefahr", "gegen meinen willen", "missbraucht", "sofort hilfe",
+        "hilfe sofort", "schnell hilfe",
     ),
     "en": (
         "ambulance", "call the police", "beating me", "beats me", "hitting me", "hits me",
         "kill myself", "killing myself", "suicid*", "end my life", "want to die",
         "not breathing", "stopped breathing", "unconscious", "bleeding heavily",
         "heart attack", "overdose", "going to kill me", "wants to kill me",
-        "threatening to kill", "raped", "on fire", "house is burning", "life threatening",
+        "threatening to kill", "raped", "rape", "on fire", "fire", "house is burning",
+        "life threatening", "can't breathe", "cant breathe", "cannot breathe", "there is smoke",
+        "full of smoke", "smoke everywhere", "gun", "knife", "armed", "attacked me",
+        "attacked us", "was attacked", "rope", "hang myself", "jump off", "cut himself",
+        "cut herself", "cut myself", "cutting myself", "wrists", "swallowed pills",
+        "all my pills", "labour started", "labor started", "contractions", "water broke",
+        "turned blue", "in danger", "threatening me", "sexually assaulted",
+        "against my will", "help now", "urgent help",
     ),
     "ar": (
         "يضربني", "بيضربني", "عم يضربني", "ضربني", "اسعاف", "الاسعاف", "انتحر", "انتحار",
         "اقتل نفسي", "بدي موت", "ما عم يتنفس", "لا يتنفس", "مش عم يتنفس", "ما يتنفس",
         "نزيف", "حريق", "يهددني بالقتل", "بده يقتلني", "يريد قتلي", "يريد ان يقتلني",
-        "فاقد الوعي", "مغمى عليه", "اغتصب*", "جرعه زائده", "الطوارئ",
+        "فاقد الوعي", "مغمى عليه", "اغتصب*", "جرعه زائده", "الطوارئ", "ما بقدر اتنفس",
+        "مو قادر اتنفس", "ما فيني اتنفس", "لا استطيع التنفس", "اختنق*", "دخان", "نار",
+        "سلاح", "مسدس", "سكين", "هاجموني", "هجموا علي", "اعتدى", "اعتداء", "غصب عني",
+        "حبل", "اشنق", "انط من", "جرح حاله", "جرح نفسه", "قطع ايده", "الحبوب بايدي",
+        "بلعت حبوب", "بلعت كل", "الولاده بلشت", "بلشت الولاده", "صار ازرق", "بخطر",
+        "في خطر", "b5atar", "bi5atar", "عاجل عاجل", "ساعدوني بسرعه", "النجده", "الحقوني",
+        "ما بدي عيش", "ما عاد بدي عيش", "ما عاد بدي اكون", "intihar", "isaaf", "is3af",
     ),
     "fa": (
         "منو میزنه", "مرا میزند", "مرا کتک", "کتکم میزنه", "کتک میزند", "کتکم میزند",
         "خودکشی", "خودمو بکشم", "خودم را بکشم", "آمبولانس", "اورژانس", "نفس نمیکشه",
         "نفس نمی کشد", "نفس نمیکشد", "بیهوش", "خونریزی", "آتش سوزی", "منو بکشه",
-        "مرا بکشد", "تجاوز کرد", "میخوام بمیرم", "میخواهم بمیرم",
+        "مرا بکشد", "تجاوز", "میخوام بمیرم", "میخواهم بمیرم", "نمیتونم نفس بکشم",
+        "نفسم بالا نمیاد", "دود", "آتیش", "آتش", "اسلحه", "تفنگ", "چاقو", "حمله کردن",
+        "حمله کرد", "طناب", "بپرم", "رگمو", "رگ دستم", "زایمان", "کیسه آب", "کبود شده",
+        "در خطر", "کمک فوری", "فوری کمک", "نجاتم بدید", "نجاتم بدین", "قرص خوردم",
+        "همه قرصا", "tajavoz", "khodkoshi", "ambulans", "orzhans", "urgence",
     ),
     "tr": (
         "ambulans", "acil durum", "acil yardım", "beni dövüyor", "dövüyor", "beni dövdü",
         "intihar*", "kendimi öldür*", "nefes almıyor", "bilinci yok", "bayıldı",
-        "kanıyor", "yangın var", "beni öldürecek", "beni öldürmek", "tecavüz*",
-        "ölmek istiyorum",
+        "kanıyor", "yangın", "beni öldürecek", "beni öldürmek", "tecavüz*",
+        "ölmek istiyorum", "nefes alamıyor*", "duman", "silah*", "bıçak*", "saldırdı*",
+        "saldırı", "kendimi asacağım", "köprüden atla*", "bileklerimi", "kendini kesti",
+        "hapları içtim", "doğum başladı", "doğum sancı*", "morardı", "tehlikede",
+        "kurtarın", "imdat",
     ),
     "ru": (
         "скорая", "скорую", "бьет меня", "меня бьет", "избивает", "убить себя",
         "покончить с собой", "суицид*", "самоубийств*", "не дышит", "без сознания",
         "кровотечение", "пожар", "хочет меня убить", "угрожает убить", "изнасил*",
-        "передозировк*", "хочу умереть",
+        "передозировк*", "хочу умереть", "не могу дышать", "задыхаюсь", "дым", "горит",
+        "оружие", "пистолет", "нож", "ножом", "напали", "нападение", "веревк*",
+        "повеситься", "прыгнуть", "на мосту", "порезал себе", "порезала себе", "вены",
+        "таблетки выпил*", "наглотал*", "роды начались", "схватки", "воды отошли",
+        "посинел*", "в опасности", "спасите", "помогите срочно", "плохо с сердцем",
+        "умираю", "spasite", "skoruyu", "skoraya",
     ),
     "uk": (
-        "швидку", "швидка допомога", "швидкої", "б'є мене", "мене б'є", "бʼє мене",
-        "вбити себе", "покінчити з собою", "суїцид*", "самогубств*", "не дихає",
-        "без свідомості", "кровотеча", "пожежа", "хоче мене вбити", "погрожує вбити",
-        "зґвалту*", "передозуванн*", "хочу померти",
+        "швидку", "швидка допомога", "швидкої", "б'є мене", "мене б'є", "вбити себе",
+        "покінчити з собою", "суїцид*", "самогубств*", "не дихає", "без свідомості",
+        "кровотеча", "пожежа", "хоче мене вбити", "погрожує вбити", "зґвалту*",
+        "передозуванн*", "хочу померти", "не можу дихати", "задихаюсь", "дим", "горить",
+        "зброя", "пістолет", "ножем", "з ножем", "напали", "напад", "мотузк*",
+        "повіситися", "стрибнути", "на мосту", "порізав собі", "порізала собі", "вени",
+        "пологи почалися", "перейми", "відійшли води", "посинів", "посиніла",
+        "в небезпеці", "рятуйте", "погано з серцем", "помираю", "rjatujte", "ryatuyte",
+        "shvydku",
     ),
 }
 
@@ -66,7 +102,7 @@ _NUMBER = re.compile(
 
 
 def _compile(phrase: str) -> str:
-    words = normalise_text(phrase.replace("*", " STAR ")).split()
+    words = _prepare(phrase.replace("*", " STAR ")).split()
     parts: list[str] = []
     for word in words:
         if word == "star":
@@ -86,7 +122,12 @@ class SafetyNet:
     def is_emergency(self, text: str) -> bool:
         if _NUMBER.search(text.translate(_ASCII_DIGITS)):
             return True
-        return self._phrases.search(normalise_text(text)) is not None
+        return self._phrases.search(_prepare(text)) is not None
+
+
+def _prepare(text: str) -> str:
+    """Normalised text; Persian half-spaces are dropped so "نمی‌تونم" reads as "نمیتونم"."""
+    return normalise_text(text.replace("\u200c", ""))
 
 
 _ASCII_DIGITS = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}

@@ -103,11 +103,21 @@ def app_settings(tmp_path: Path, engine: Engine, nlu_model_path: Path) -> Settin
     )
 
 
+@pytest.fixture(scope="session")
+def shared_classifier(nlu_model_path: Path, shipped_content):  # type: ignore[no-untyped-def]
+    """The trained classifier, loaded once (it is read-only and thread-safe)."""
+    from bot.places import PlaceIndex
+    from nlu.service import build_classifier
+
+    places = PlaceIndex(shipped_content).surface_forms()
+    return build_classifier(Settings(nlu_model_path=nlu_model_path), places)
+
+
 @pytest.fixture
-def lotse(app_settings: Settings):  # type: ignore[no-untyped-def]
+def lotse(app_settings: Settings, shared_classifier, shipped_content):  # type: ignore[no-untyped-def]
     """The assembled service (composition root) on a fresh database with the shipped content."""
     from lotse.app import build
 
-    built = build(app_settings)
+    built = build(app_settings, classifier=shared_classifier, content=shipped_content)
     yield built
     built.db.dispose()

@@ -11,6 +11,7 @@ from core.handoff import HandoffRequest
 from core.municipality import Team
 from core.person import remember_address
 from core.routing import default_team
+from core.webhook import announce_handoff
 
 
 def start_handoff(turn: Turn, _: str) -> None:
@@ -71,6 +72,7 @@ def on_question_text(turn: Turn, text: str) -> None:
     )
     turn.session.add(request)
     turn.session.flush()
+    announce_handoff(turn.session, request)
     audit(turn.session, f"person:{turn.person.pseudonym}", "handoff.created", "handoff", request.id, team=team.slug)
     turn.goto("ready")
     hours = ", ".join(team.office_hours) if team.office_hours else turn.t("handoff.hours_unknown")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -62,7 +63,7 @@ async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depen
     incoming = Incoming(
         channel=Channel.WEBCHAT,
         external_id=event.token,
-        update_key=f"{event.token[:16]}:{event.event_id}",
+        update_key=f"{hashlib.sha256(event.token.encode()).hexdigest()[:32]}:{event.event_id}",
         text=event.text if event.kind == "text" else None,
         action=event.action if event.kind == "action" else None,
         command="start" if event.kind == "start" else (event.command if event.kind == "command" else None),

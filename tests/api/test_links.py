@@ -7,6 +7,8 @@ import re
 import shutil
 import subprocess
 import unicodedata
+import warnings
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,8 +17,10 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from fastapi import FastAPI
 from fpdf import FPDF
 from pypdf import PdfReader
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -32,9 +36,15 @@ from core.municipality import municipality_by_slug
 from core.person import Channel, Conversation
 from core.referral import PAYLOAD_PATTERN, LinkCode, resolve_code
 from core.settings import Settings
-from tests.api.conftest import BOT_USERNAME, PUBLIC_URL, TestClient
+
+with warnings.catch_warnings():  # this Starlette asks for `httpx2`; the httpx client still works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.db
+
+PUBLIC_URL = "https://lotse.example.org"
+BOT_USERNAME = "LotseTestBot"
 
 FLYER_TEXTS: dict[str, dict[str, str]] = yaml.safe_load(STRINGS.read_text(encoding="utf-8"))["flyer"]
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
@@ -59,6 +69,24 @@ def _rasterise(pdf: bytes, tmp_path: Path, dpi: int = 150) -> bytes:
 def _flat(text: str) -> str:
     """Extracted text compared without presentation forms (NFKC) and without line breaks."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+@pytest.fixture
+def links_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, public_url=PUBLIC_URL, telegram_bot_username=BOT_USERNAME)
+
+
+@pytest.fixture
+def links_client(engine: Engine, synced_session: Session, links_settings: Settings) -> Iterator[TestClient]:
+    """The links router alone, as lotse/app.py mounts it, with app.state.engine and settings."""
+    from api.links import router
+
+    app = FastAPI()
+    app.state.engine = engine
+    app.state.settings = links_settings
+    app.include_router(router)
+    with TestClient(app) as client:
+        yield client
 
 
 # ---- payloads ------------------------------------------------------------------------------
@@ -368,7 +396,8 @@ def test_page_registers_a_referrer_and_shows_own_counts(links_client: TestClient
 # ---- the command line ----------------------------------------------------------------------
 
 
-def test_cli_creates_revokes_and_counts(app_settings: Settings, synced_session: Session, tmp_path: Path) -> None:
+def test_cli_creates_revokes_and_counts(engine: Engine, synced_session: Session, tmp_path: Path) -> None:
+    app_settings = Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False))
     runner = CliRunner()
     qr, flyer = tmp_path / "qr.png", tmp_path / "flyer.pdf"
     result = runner.invoke(
@@ -390,5 +419,6 @@ def test_cli_creates_revokes_and_counts(app_settings: Settings, synced_session: 
     assert runner.invoke(links_cli, ["revoke", code], obj=app_settings).exit_code == 0
     synced_session.expire_all()
     assert resolve_code(synced_session, code) is None
+    synced_session.rollback()  # end the read: SQLite transactions here take the write lock
     assert runner.invoke(links_cli, ["stats", "--referrer-key", "lrk_wrong"], obj=app_settings).exit_code == 2
     assert runner.invoke(links_cli, ["create", "--municipality", "atlantis", "--language", "de"], obj=app_settings).exit_code == 1

@@ -97,6 +97,31 @@ def module_lotse(module_settings: Settings):  # type: ignore[no-untyped-def]
     built.db.dispose()
 
 
+@pytest.fixture(scope="module")
+def web_settings(
+    tmp_path_factory: pytest.TempPathFactory, module_database: str, nlu_model_path: Path
+) -> Settings:
+    """A web-only service (no Telegram) on the module's database."""
+    return channel_settings(tmp_path_factory.mktemp("web-data"), module_database, nlu_model_path, None)
+
+
+@pytest.fixture(scope="module")
+def web_lotse(web_settings: Settings):  # type: ignore[no-untyped-def]
+    from lotse.app import build
+
+    built = build(web_settings)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def web_server(web_settings: Settings, web_lotse: Any) -> Iterator[LiveServer]:
+    from lotse.app import create_app
+
+    with LiveServer(create_app(web_settings, web_lotse)) as live:
+        yield live
+
+
 class LiveServer:
     """uvicorn serving an app in a daemon thread on a free port of 127.0.0.1."""
 

@@ -105,10 +105,10 @@ def test_a_replayed_update_changes_nothing_and_sends_nothing(lotse) -> None:  # 
         assert len(session.exec(select(ProcessedUpdate)).all()) == 1
 
 
-def test_two_engines_on_one_database_share_the_conversation(lotse, app_settings) -> None:  # type: ignore[no-untyped-def]
+def test_two_engines_on_one_database_share_the_conversation(lotse, app_settings, shared_classifier, shipped_content) -> None:  # type: ignore[no-untyped-def]
     from lotse.app import build
 
-    other = build(app_settings)
+    other = build(app_settings, classifier=shared_classifier, content=shipped_content)
     first = Chat(lotse.dialogue)
     first.start()
     first.press("lang:tr")

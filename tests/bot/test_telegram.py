@@ -113,6 +113,61 @@ def _nothing_refused(fake_telegram: FakeTelegram) -> Iterator[None]:
     assert not refused, refused
 
 
+# ---- the fake answers like Telegram (so that passing tests mean something) ---------------
+@pytest.mark.parametrize(
+    ("params", "description"),
+    [
+        ({"text": "<b>x</a>"}, 'Bad Request: can\'t parse entities: Unmatched end tag at byte offset 4, expected "</b>", found "</a>"'),
+        ({"text": "<script>x</script>"}, 'Bad Request: can\'t parse entities: Unsupported start tag "script" at byte offset 0'),
+        ({"text": "<b>open"}, 'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"'),
+        ({"text": "a & b"}, "Bad Request: can't parse entities: Unsupported HTML entity at byte offset 2"),
+        ({"text": "&nbsp;"}, "Bad Request: can't parse entities: Unsupported HTML entity at byte offset 0"),
+        ({"text": "x <"}, "Bad Request: can't parse entities: Unclosed start tag at byte offset 2"),
+        ({"text": '<span class="x">s</span>'}, 'Bad Request: can\'t parse entities: Tag "span" must have class "tg-spoiler"'),
+        ({"text": "a" * 4097}, "Bad Request: message is too long"),
+        ({"text": "😀" * 2049}, "Bad Request: message is too long"),
+        ({"text": "<b> </b>"}, "Bad Request: message text is empty"),
+        ({"text": None}, "Bad Request: message text is empty"),
+        ({"chat_id": None}, "Bad Request: chat_id is empty"),
+        ({"reply_markup": {"inline_keyboard": [[{"text": "x", "callback_data": "é" * 33}]]}}, "Bad Request: BUTTON_DATA_INVALID"),
+        ({"reply_markup": {"inline_keyboard": [[{"text": "x", "callback_data": ""}]]}}, "Bad Request: BUTTON_DATA_INVALID"),
+        ({"reply_markup": {"inline_keyboard": [[{"text": "x"}]]}}, "Bad Request: text buttons are unallowed in the inline keyboard"),
+        ({"parse_mode": "XML"}, "Bad Request: unsupported parse_mode"),
+    ],
+)
+def test_fake_refuses_what_telegram_refuses(fake_telegram: FakeTelegram, params: dict[str, Any], description: str) -> None:
+    body = {"chat_id": 1, "text": "ok", "parse_mode": "HTML", **params}
+    body = {k: v for k, v in body.items() if v is not None}
+    response = httpx.post(f"{fake_telegram.api_url}{fake_telegram.token}/sendMessage", json=body)
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "error_code": 400, "description": description}
+    fake_telegram.rejected.clear()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<b>b</b> <strong>s</strong> <i>i</i> <u>u</u> <s>s</s> <del>d</del> <code>c</code> <pre>p</pre>",
+     '<a href="https://example.org/?a=1&amp;b=2">l</a> &lt;&gt;&amp;&quot;&#39;&#x27; <span class="tg-spoiler">s</span>',
+     "<blockquote>q <b>nested <i>deep</i></b></blockquote> <tg-spoiler>t</tg-spoiler>",
+     "a" * 4096, "😀" * 2048],
+)
+def test_fake_accepts_what_telegram_accepts(fake_telegram: FakeTelegram, text: str) -> None:
+    response = httpx.post(
+        f"{fake_telegram.api_url}{fake_telegram.token}/sendMessage", data={"chat_id": "2", "text": text, "parse_mode": "HTML"}
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["chat"]["id"] == 2 and result["from"]["is_bot"] is True
+    assert "<" not in result["text"] or "&lt;" in text
+
+
+def test_fake_answers_unknown_methods_and_tokens_like_telegram(fake_telegram: FakeTelegram) -> None:
+    wrong_method = httpx.post(f"{fake_telegram.api_url}{fake_telegram.token}/sendMesage", json={})
+    assert wrong_method.status_code == 404 and wrong_method.json()["description"] == "Not Found"
+    wrong_token = httpx.post(f"{fake_telegram.api_url}123:nope/getMe")
+    assert wrong_token.status_code == 401 and wrong_token.json()["description"] == "Unauthorized"
+
+
 # ---- the webhook's door -----------------------------------------------------------------
 @pytest.mark.parametrize(
     "headers",

@@ -22,15 +22,18 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  function link(href, label) {
+  function link(href, label, dir) {
     var a = el("a", null, label); a.href = href;
+    // URLs, numbers and addresses keep their own direction inside right-to-left text.
+    a.dir = dir || "auto";
     if (/^https?:/.test(href)) { a.target = "_blank"; a.rel = "noopener"; }
     return a;
   }
+  function isolated(text) { var s = el("span", null, text); s.dir = "auto"; return s; }
   function save() { sessionStorage.setItem(keyLog, JSON.stringify(history.slice(-60))); }
 
   function renderUser(text) {
-    var li = el("li", "msg user", text); log.appendChild(li); li.scrollIntoView();
+    var li = el("li", "msg user", text); li.dir = "auto"; log.appendChild(li); li.scrollIntoView();
   }
   function renderReply(r) {
     var li = el("li", "msg bot" + (r.urgent ? " urgent" : ""));
@@ -39,13 +42,13 @@
     li.appendChild(el("div", "text", r.text));
     (r.contacts || []).forEach(function (c) {
       var box = el("div", "contact");
-      box.appendChild(el("strong", null, c.name));
-      if (c.address) { var p = el("div"); p.appendChild(c.map_url ? link(c.map_url, c.address) : document.createTextNode(c.address)); box.appendChild(p); }
-      if (c.phone) { var t = el("div"); t.appendChild(link(c.tel_url, "☎ " + c.phone)); box.appendChild(t); }
-      if (c.email) { var m = el("div"); m.appendChild(link("mailto:" + c.email, c.email)); box.appendChild(m); }
-      if (c.opening_hours && c.opening_hours.length) box.appendChild(el("div", null, c.opening_hours.join("; ")));
-      if (c.website) { var w = el("div"); w.appendChild(link(c.website, c.website)); box.appendChild(w); }
-      if (c.booking_url) { var b = el("div"); b.appendChild(link(c.booking_url, c.booking_url)); box.appendChild(b); }
+      var name = el("strong"); name.appendChild(isolated(c.name)); box.appendChild(name);
+      if (c.address) { var p = el("div"); p.appendChild(c.map_url ? link(c.map_url, c.address) : isolated(c.address)); box.appendChild(p); }
+      if (c.phone) { var t = el("div"); t.appendChild(link(c.tel_url, "☎ " + c.phone, "ltr")); box.appendChild(t); }
+      if (c.email) { var m = el("div"); m.appendChild(link("mailto:" + c.email, c.email, "ltr")); box.appendChild(m); }
+      if (c.opening_hours && c.opening_hours.length) { var h = el("div"); h.appendChild(isolated(c.opening_hours.join("; "))); box.appendChild(h); }
+      if (c.website) { var w = el("div"); w.appendChild(link(c.website, c.website, "ltr")); box.appendChild(w); }
+      if (c.booking_url) { var b = el("div"); b.appendChild(link(c.booking_url, c.booking_url, "ltr")); box.appendChild(b); }
       li.appendChild(box);
     });
     if (r.checklist && r.checklist.length) {
@@ -62,12 +65,21 @@
       var box2 = el("div", "buttons"); box2.setAttribute("role", "group");
       r.buttons.forEach(function (row) { row.forEach(function (b) {
         var btn = el("button", null, b.label); btn.type = "button";
-        btn.addEventListener("click", function () { send({kind: "action", action: b.action}, b.label); });
+        btn.addEventListener("click", function () {
+          send({kind: "action", action: b.action}, b.label).then(function (ok) { if (ok) followLanguage(b.action); });
+        });
         box2.appendChild(btn);
       }); });
       li.appendChild(box2);
     }
     log.appendChild(li); li.scrollIntoView();
+  }
+  // After a language is chosen, reload once so the page itself (buttons, direction) follows;
+  // the token and transcript survive in the browser's storage.
+  function followLanguage(action) {
+    var code = /^lang:([a-z]{2,3})$/.exec(action);
+    if (!code || code[1] === cfg.language) return;
+    var url = new URL(location.href); url.searchParams.set("lang", code[1]); location.replace(url.toString());
   }
   function render(entry) { if (entry.user !== undefined) renderUser(entry.user); else renderReply(entry.reply); }
 
@@ -88,8 +100,10 @@
     }).then(function (data) {
       data.replies.forEach(function (r) { history.push({reply: r}); renderReply(r); });
       save();
+      return true;
     }).catch(function () {
       renderReply({text: "⚠ Network problem – please try again. In an emergency call 112.", dir: "ltr", language: "en"});
+      return false;
     });
   }
   function poll() {
