@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -114,6 +115,46 @@ def set_webhook(ctx: typer.Context, url: str = typer.Option(None, help="Public U
     ok = asyncio.run(register())
     typer.echo(f"webhook {'set' if ok else 'NOT set'}: {target}")
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command("test-conversations")
+def test_conversations(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="YAML story files"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show passing steps too"),
+) -> None:
+    """Run YAML conversation stories through the real dialogue engine (no network)."""
+    import tempfile
+
+    from bot.stories import StoryRunner, load_stories
+    from lotse.app import build
+
+    settings: Settings = ctx.obj
+    with tempfile.TemporaryDirectory() as scratch:
+        isolated = settings.model_copy(update={
+            "database_url": f"sqlite:///{scratch}/stories.db",
+            "nlu_model_path": settings.resolved_nlu_model_path,
+            "telegram_token": None,
+        })
+        runner = StoryRunner(build(isolated).dialogue)
+        failed = total = 0
+        for path in files:
+            try:
+                stories = load_stories(path)
+            except (OSError, ValueError) as exc:
+                typer.echo(f"ERROR {path}: {exc}")
+                failed += 1
+                continue
+            for story in stories:
+                total += 1
+                result = runner.run(story, str(path))
+                failed += not result.ok
+                typer.echo(f"{'PASS' if result.ok else 'FAIL'} {path}: {story.story}")
+                for step in result.steps:
+                    if verbose or not step.ok:
+                        typer.echo(f"    step {step.index}: {'ok' if step.ok else '; '.join(step.problems)}")
+        typer.echo(f"{total - failed}/{total} stories passed")
+    raise typer.Exit(1 if failed else 0)
 
 
 def main() -> None:

@@ -389,7 +389,8 @@ def test_page_registers_a_referrer_and_shows_own_counts(links_client: TestClient
     assert mine.status_code == 200 and code in mine.text and other_code not in mine.text
     assert "&lt;5" in mine.text
     revoked = links_client.post("/links/mine", data={"referrer_key": key, "revoke": code})
-    assert "revoked" in revoked.text
+    assert "Der Code ist widerrufen" in revoked.text and "<td>widerrufen</td>" in revoked.text
+    assert f'value="{code}"' not in revoked.text  # no revoke button any more
     assert links_client.get(f"/links/{code}/flyer.pdf").status_code == 410
 
 
@@ -422,3 +423,17 @@ def test_cli_creates_revokes_and_counts(engine: Engine, synced_session: Session,
     synced_session.rollback()  # end the read: SQLite transactions here take the write lock
     assert runner.invoke(links_cli, ["stats", "--referrer-key", "lrk_wrong"], obj=app_settings).exit_code == 2
     assert runner.invoke(links_cli, ["create", "--municipality", "atlantis", "--language", "de"], obj=app_settings).exit_code == 1
+
+
+def test_a_switched_off_channel_gets_no_link(synced_session: Session, links_settings: Settings) -> None:
+    place = municipality_by_slug(synced_session, "hamm")
+    place.telegram_enabled = False
+    synced_session.add(place)
+    link = links.create_code(synced_session, "hamm", "ar")
+    targets = links.link_targets(links_settings, link, place)
+    assert targets.telegram is None and targets.webchat is not None
+    assert targets.preferred == targets.webchat
+    place.webchat_enabled = False
+    with pytest.raises(InvalidInput):
+        links.create_code(synced_session, "hamm", "ar")
+    assert "hamm" not in {p.slug for p in links.linkable_municipalities(synced_session)}
