@@ -72,10 +72,10 @@ class Slot(BaseModel):
 
 def availability(session: Session, team: Team) -> Availability:
     hours = session.exec(
-        select(WeeklyHours).where(WeeklyHours.team_id == team.id).order_by(WeeklyHours.weekday, WeeklyHours.start_time)
+        select(WeeklyHours).where(WeeklyHours.team_id == team.id).order_by(col(WeeklyHours.weekday), col(WeeklyHours.start_time))
     ).all()
     exceptions = session.exec(
-        select(AvailabilityException).where(AvailabilityException.team_id == team.id).order_by(AvailabilityException.day)
+        select(AvailabilityException).where(AvailabilityException.team_id == team.id).order_by(col(AvailabilityException.day))
     ).all()
     return Availability(
         team=team.slug,

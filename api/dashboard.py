@@ -13,7 +13,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
-from api.auth import COOKIE, SESSION_SECONDS, DbSession, Staff, StaffContext, engine_of, session_cookie, settings_of
+from api.auth import (
+    COOKIE,
+    SESSION_SECONDS,
+    DbSession,
+    Staff,
+    StaffContext,
+    engine_of,
+    session_cookie,
+    settings_of,
+)
 from api.availability_views import (
     AvailabilitySettings,
     ExceptionIn,
@@ -199,7 +208,7 @@ def consent_download(request: Request, record_id: int, staff: Staff, session: Db
 
 
 def _teams(session: Session, staff: StaffContext) -> list[Team]:
-    statement = select(Team).where(Team.receives_intakes == True).order_by(Team.name)  # noqa: E712
+    statement = select(Team).where(Team.receives_intakes == True).order_by(Team.name)
     return [t for t in session.exec(statement) if t.id is not None and staff.principal.sees_team(t.id)]
 
 

@@ -28,7 +28,7 @@ def seed_demo_access(session: Session, settings: Settings, teams: list[str] | No
     """Refused in production: demo passwords are public knowledge."""
     if settings.mode is Mode.PRODUCTION:
         raise InvalidInput("demo access is never created in production")
-    statement = select(Team).where(Team.receives_intakes == True)  # noqa: E712
+    statement = select(Team).where(Team.receives_intakes == True)
     found: list[DemoAccess] = []
     for team in session.exec(statement.order_by(Team.slug)):
         if teams is not None and team.slug not in teams:

@@ -57,7 +57,7 @@ def team_feed(session: Session, team_slug: str, token: str, public_url: str) -> 
     since = utcnow() - timedelta(days=30)
     bookings = session.exec(
         select(Booking).where(Booking.team_id == team.id, col(Booking.status).in_(FEED_STATUSES), Booking.starts_at >= since)
-        .order_by(Booking.starts_at)
+        .order_by(col(Booking.starts_at))
     ).all()
     calendar = Calendar()
     calendar.add("prodid", "-//Lotse//team feed//DE")
@@ -78,7 +78,7 @@ def team_feed(session: Session, team_slug: str, token: str, public_url: str) -> 
                                  f"{public_url.rstrip('/')}/dashboard/intakes/{booking.id}")
         event.add("status", "CONFIRMED" if booking.status is BookingStatus.CONFIRMED else "TENTATIVE")
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 CSV_COLUMNS = ("id", "reference", "team", "status", "starts_at", "ends_at", "language",

@@ -52,7 +52,7 @@ def list_handoffs(
         statement = statement.where(col(HandoffRequest.team_id).in_(principal.team_ids))
     if status is not None:
         statement = statement.where(HandoffRequest.status == status)
-    rows = list(session.exec(statement.order_by(HandoffRequest.created_at)))
+    rows = list(session.exec(statement.order_by(col(HandoffRequest.created_at))))
     if rows:
         audit(session, principal.actor, "handoff.list", "handoff", ",".join(str(h.id) for h, _ in rows)[:64],
               ids=[h.id for h, _ in rows])

@@ -145,7 +145,7 @@ def query_intakes(session: Session, principal: Principal, filters: IntakeFilter)
         statement = statement.where(Booking.starts_at >= datetime.combine(filters.date_from, time(), zone) - timedelta(hours=14))
     if filters.date_to:
         statement = statement.where(Booking.starts_at < datetime.combine(filters.date_to + timedelta(days=1), time(), zone) + timedelta(hours=14))
-    rows = list(session.exec(statement.order_by(Booking.starts_at, Booking.id)))
+    rows = list(session.exec(statement.order_by(col(Booking.starts_at), col(Booking.id))))
     result = []
     for booking, team in rows:
         local = _utc(booking.starts_at).astimezone(ZoneInfo(team_timezone(session, team))).date()
@@ -181,7 +181,7 @@ def consent_records(session: Session, booking: Booking, team: Team) -> list[Cons
     clauses = [ConsentRecord.booking_id == booking.id]
     if booking.person_id is not None:
         clauses.append(ConsentRecord.person_id == booking.person_id)
-    records = session.exec(select(ConsentRecord).where(or_(*clauses)).order_by(ConsentRecord.given_at)).all()
+    records = session.exec(select(ConsentRecord).where(or_(*clauses)).order_by(col(ConsentRecord.given_at))).all()
     return [r for r in records if r.booking_id == booking.id or team.name in r.recipients]
 
 

@@ -77,7 +77,7 @@ def status_for(error: LotseError) -> int:
 
 def _ours(request: Request) -> bool:
     path = request.url.path
-    return path.startswith(API_PREFIX) or path.startswith(DASHBOARD_PREFIX)
+    return path.startswith((API_PREFIX, DASHBOARD_PREFIX))
 
 
 def _field(location: tuple[Any, ...] | list[Any]) -> str:

@@ -65,7 +65,7 @@ def cipher_of(request: Request) -> FieldCipher:
         settings = settings_of(request)
         cipher = FieldCipher(settings.encryption_keys.get_secret_value(), settings.secret_key.get_secret_value())
         request.app.state.api_cipher = cipher
-    return cipher  # type: ignore[no-any-return]
+    return cipher
 
 
 def translator_of(request: Request) -> Translator | None:

@@ -57,7 +57,10 @@ def _utc(moment: datetime) -> datetime:
 
 def compute(session: Session, principal: Principal) -> Statistics:
     bookings_q = select(Booking).where(col(Booking.status).in_(COUNTED))
-    topics_q = select(TopicCount.municipality_id, TopicCount.topic, TopicCount.language, TopicCount.answered, func.sum(TopicCount.count)).group_by(
+    topics_q = select(  # type: ignore[call-overload]
+        col(TopicCount.municipality_id), col(TopicCount.topic), col(TopicCount.language), col(TopicCount.answered),
+        func.sum(TopicCount.count),
+    ).group_by(
         TopicCount.municipality_id, TopicCount.topic, TopicCount.language, TopicCount.answered
     )
     if principal.municipality_ids is not None:

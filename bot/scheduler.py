@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from anyio import to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,7 +17,12 @@ from core.retention import purge
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(services: BotServices, telegram_send: TelegramSend | None) -> AsyncIOScheduler:
+def build_scheduler(
+    services: BotServices,
+    telegram_send: TelegramSend | None,
+    webhooks: Callable[[], Awaitable[int]] | None = None,
+) -> AsyncIOScheduler:
+    """Due work of the one scheduler process; `webhooks` delivers team webhooks (api wires it)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     settings = services.settings
 
@@ -43,5 +49,7 @@ def build_scheduler(services: BotServices, telegram_send: TelegramSend | None) -
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
     scheduler.add_job(deliver, "interval", seconds=10, id="deliver_due", **common)
     scheduler.add_job(in_thread_expire, "interval", minutes=1, id="expire_holds", **common)
+    if webhooks is not None:
+        scheduler.add_job(webhooks, "interval", seconds=15, id="deliver_webhooks", **common)
     scheduler.add_job(in_thread_retention, "cron", hour=3, minute=15, id="retention_purge", **common)
     return scheduler

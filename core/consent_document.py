@@ -80,7 +80,7 @@ def _cell(pdf: FPDF, width: float, text: str, language: str, size: float, dry: b
         new_x=XPos.RIGHT, new_y=YPos.TOP, dry_run=dry, output="HEIGHT",
     )
     pdf.set_text_shaping(True, direction="ltr")
-    return float(height)
+    return float(height)  # type: ignore[arg-type]
 
 
 def _column_pair(pdf: FPDF, left: str, right: str, right_language: str, size: float) -> None:
@@ -151,8 +151,10 @@ def render_consent_pdf(document: ConsentDocument, font_dir: Path = FONT_DIR) -> 
     pdf.set_font("latin", size=8)
     pdf.multi_cell(
         0, 4,
-        "Maßgeblich ist der deutsche Text. Die Übersetzung dient dem Verständnis. "
-        "Die Einwilligung wurde im Chat mit einer ausdrücklichen Zustimmung erteilt.",
+        (
+            "Maßgeblich ist der deutsche Text. Die Übersetzung dient dem Verständnis. "
+            "Die Einwilligung wurde im Chat mit einer ausdrücklichen Zustimmung erteilt."
+        ),
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )
     return bytes(pdf.output())

@@ -111,7 +111,7 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... capped at 6 h."""
     delay = BASE_DELAY * (2 ** max(0, attempts - 1))
-    return min(delay, MAX_DELAY)
+    return delay if delay < MAX_DELAY else MAX_DELAY
 
 
 def _event_data(session: Session, message: OutboxMessage) -> dict[str, object]:
@@ -149,9 +149,9 @@ def _claim(session: Session, deliveries: bool, now: datetime, limit: int) -> lis
             col(OutboxMessage.sent_at).is_(None),
             col(OutboxMessage.cancelled_at).is_(None),
             OutboxMessage.due_at <= now,
-            (col(OutboxMessage.claimed_at).is_(None)) | (OutboxMessage.claimed_at < now - LEASE),
+            (col(OutboxMessage.claimed_at).is_(None)) | (col(OutboxMessage.claimed_at) < now - LEASE),
         )
-        .order_by(OutboxMessage.due_at)
+        .order_by(col(OutboxMessage.due_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
+from api.app import include_api
 from api.health import router as health_router
+from api.links import router as links_router
 from bot.engine import DialogueEngine
 from bot.places import PlaceIndex
 from bot.scheduler import build_scheduler
@@ -31,7 +34,9 @@ from core.crypto import FieldCipher
 from core.db import build_engine, transaction
 from core.errors import InvalidInput
 from core.settings import Role, Settings
+from core.webhook import deliver_due_webhooks
 from nlu.service import Classifier, build_classifier
+from nlu.translation import build_translator
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "bot" / "web" / "static"
@@ -98,11 +103,16 @@ def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
             if polling and telegram.updater is not None:
                 await telegram.updater.start_polling(drop_pending_updates=False)
                 log.info("telegram polling started")
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
         if settings.role in (Role.ALL, Role.SCHEDULER):
             send = (lambda address, replies: send_replies(telegram.bot, address, replies)) if telegram else None
-            scheduler = build_scheduler(lotse.services, send)
+            services = lotse.services
+            scheduler = build_scheduler(
+                services, send, lambda: deliver_due_webhooks(services.db, http, services.cipher)
+            )
             scheduler.start()
         yield
+        await http.aclose()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if telegram is not None:
@@ -125,8 +135,11 @@ def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
     app.state.strings = lotse.services.strings
     app.state.dialogue = lotse.dialogue
     app.state.telegram = telegram
+    app.state.translator = build_translator()
     app.include_router(health_router)
     app.include_router(webchat_router)
     app.include_router(webhook_router(settings))
+    app.include_router(links_router)
+    include_api(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from api.admin_cli import app as admin_app
+from api.links_cli import app as links_app
 from content.cli import app as content_app
 from core import migrate
 from core.db import build_engine
@@ -22,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content", help="Curated content: check, coverage, translate, import.")
 app.add_typer(nlu_app, name="nlu", help="Intent recognition: train, predict, evaluate, export.")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(links_app, name="links", help="Volunteer links: create, revoke, stats.")
+app.add_typer(admin_app, name="admin", help="Team credentials and dashboard users.")
 
 
 @app.callback()

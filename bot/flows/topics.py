@@ -26,15 +26,18 @@ MENU_TOPICS = (
     "letter_help",
 )
 PAGE = 8
+FREE_TEXT_STATES = frozenset({"book_name", "book_phone", "book_words", "place"})
+FREE_TEXT_ALARM = 0.5
 KIND = {i.name: i.kind for i in all_intents()}
 
 
 def handle_emergency(turn: Turn, text: str) -> bool:
     """Acute danger is answered at once, in any state, before anything else."""
     result = turn.parse(text)
-    turn.remember(last_intent=result.intent.name)
     if result.intent.name != "emergency":
         return False
+    if turn.conversation.state in FREE_TEXT_STATES and result.intent.confidence < FREE_TEXT_ALARM:
+        return False  # a name like "Hamed" at the name prompt is not an alarm
     log.info("emergency detected conversation=%s", turn.conversation.id)
     if turn.conversation.language is None:
         from core.language import normalise_tag

@@ -42,7 +42,7 @@ def incoming_from_update(update: Update) -> Incoming | None:
 
 
 async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> None:
-    """Every reply in order; one refused message never swallows the ones after it."""
+    """Every reply in order: text split under the limit, buttons under the last part, then the file."""
     for reply in replies:
         texts = render_html(reply)
         for index, text in enumerate(texts):
@@ -57,6 +57,7 @@ async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> No
 
 
 async def _send_text(bot: Bot, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """HTML as rendered; should Telegram ever refuse the markup, the same words as plain text."""
     try:
         await bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -105,7 +106,8 @@ def build_application(settings: Settings, dialogue: DialogueEngine, polling: boo
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The exception only: updates and message texts carry personal data.
         error = context.error
-        log.error("telegram update failed: %s", type(error).__name__, exc_info=error if not isinstance(error, TelegramError) else None)
+        trace = None if isinstance(error, TelegramError) else error
+        log.error("telegram update failed: %s", type(error).__name__, exc_info=trace)
 
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
@@ -129,7 +131,7 @@ def webhook_router(settings: Settings) -> APIRouter:
         try:
             payload = await request.json()
             if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
-                raise ValueError("not an update")
+                raise TypeError("not an update")
             update = Update.de_json(payload, application.bot)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise HTTPException(status_code=400, detail="malformed update") from exc

@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+import core.tables  # noqa: F401  (every table, including the ones the migrations lack so far)
 from api.app import include_api
 from api.auth import API_SCOPES
 from core.availability import WeeklyHours
 from core.booking import Booking, free_slots
+from core.clock import utcnow
 from core.consent import ConsentKind, current_text, record_consent
 from core.credential import issue_credential
 from core.crypto import FieldCipher
@@ -24,8 +26,6 @@ from core.municipality import Team, ancestry
 from core.person import Channel, find_or_create_identity, remember_address
 from core.settings import Settings
 from core.staff import create_user
-from core.clock import utcnow
-import core.tables  # noqa: F401  (every table, including the ones the migrations lack so far)
 
 with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its test client; httpx works
     warnings.simplefilter("ignore")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.api.conftest import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -14,7 +13,15 @@ from core.credential import ApiCredential
 from core.crypto import FieldCipher
 from core.errors import PermissionDenied
 from core.staff import MAX_FAILED_LOGINS, AccountLocked, StaffUser, verify_login
-from tests.api.conftest import OTHER_TEAM, PASSWORD, auth, make_intake, token_for, user_for
+from tests.api.conftest import (
+    OTHER_TEAM,
+    PASSWORD,
+    TestClient,
+    auth,
+    make_intake,
+    token_for,
+    user_for,
+)
 
 pytestmark = pytest.mark.db
 

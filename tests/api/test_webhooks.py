@@ -18,7 +18,13 @@ from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.handoff import HandoffRequest
 from core.outbox import OutboxKind, OutboxMessage
-from core.webhook import MAX_ATTEMPTS, announce_handoff, backoff, deliver_due_webhooks, verify_signature
+from core.webhook import (
+    MAX_ATTEMPTS,
+    announce_handoff,
+    backoff,
+    deliver_due_webhooks,
+    verify_signature,
+)
 from tests.api.conftest import TestClient, auth, make_intake, team, token_for
 
 pytestmark = pytest.mark.db
@@ -36,7 +42,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver("", [200])
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
             status = state.statuses.pop(0) if len(state.statuses) > 1 else state.statuses[0]

@@ -9,17 +9,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
 import uvicorn
-from tests.bot.fake_telegram import FakeTelegram
 from pydantic import SecretStr
 from sqlalchemy import text
 
 from core.db import create_database_engine
 from core.settings import Role, Settings
+from tests.bot.fake_telegram import FakeTelegram
 
 POSTGRES_URL = os.environ.get("LOTSE_TEST_DATABASE_URL", "")
 WEBHOOK_SECRET = "s3cr3t-Token_for-the-webhook-0123456789"
@@ -139,7 +139,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

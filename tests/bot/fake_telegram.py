@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -148,6 +148,12 @@ class Call:
     method: str
     params: dict[str, Any]
     document: tuple[str, bytes, str] | None = None  # filename, bytes, content type
+    result: Any = None  # what the fake answered
+
+    @property
+    def shown(self) -> str:
+        """The text as Telegram displays it (entities parsed, tags gone)."""
+        return str(self.result.get("text", "")) if isinstance(self.result, dict) else ""
 
     @property
     def chat_id(self) -> int | None:
@@ -231,7 +237,7 @@ class FakeTelegram:
         return predicate()
 
     # ---- server ---------------------------------------------------------------------
-    def start(self) -> FakeTelegram:
+    def start(self) -> Self:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
@@ -253,7 +259,7 @@ class FakeTelegram:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> FakeTelegram:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
@@ -284,7 +290,7 @@ class FakeTelegram:
             else:
                 with self._lock:
                     result = handler(params, document)
-                    self.calls.append(Call(method, params, document))
+                    self.calls.append(Call(method, params, document, result))
         except TelegramError as exc:
             with self._lock:
                 self.rejected.append((method, params, exc.description))
@@ -355,7 +361,7 @@ class FakeTelegram:
         elif str(mode).lower() == "html":
             plain = parse_html(text)
         else:
-            raise _bad(f"unsupported parse_mode")
+            raise _bad("unsupported parse_mode")
         if not plain.strip():
             raise _bad("message text is empty")
         if utf16_length(plain) > TEXT_LIMIT:
@@ -434,7 +440,7 @@ class FakeTelegram:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 ready = self._updates[:limit]
                 if ready or time.monotonic() >= deadline:
-                    self.calls.append(Call("getUpdates", params))
+                    self.calls.append(Call("getUpdates", params, result=ready))
                     return ready
             await asyncio.sleep(0.02)
 

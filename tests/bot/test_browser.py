@@ -24,7 +24,7 @@ if not CHROMIUM.exists():
         raise RuntimeError("CI=true but /usr/bin/chromium is missing: run `make browser` as root")
     pytest.skip("/usr/bin/chromium is missing (as root: apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,13 @@ def test_arabic_conversation_right_to_left_with_keyboard_and_reload(page: Page, 
     assert helpful.evaluate("e => e === document.activeElement"), "button not reachable with Tab"
     page.keyboard.press("Enter")
     expect(log.locator("li.msg.bot")).to_have_count(count_before + 1)
+
+    page.locator("#message").fill('<img src=x onerror="window.__xss=1"><b>bold</b>')
+    page.locator("#message").press("Enter")
+    expect(log.locator("li.msg.user").last).to_have_text('<img src=x onerror="window.__xss=1"><b>bold</b>')
+    expect(log.locator("li.msg.bot")).not_to_have_count(count_before + 1)  # answered
+    assert log.locator("img, b").count() == 0
+    assert page.evaluate("window.__xss") is None
 
     ARTIFACTS.mkdir(exist_ok=True)
     answer.scroll_into_view_if_needed()

@@ -9,8 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.bot.conftest import WEBHOOK_SECRET, LiveServer, channel_settings
-from tests.bot.fake_telegram import Call, FakeTelegram, callback_update, message_update, parse_html, utf16_length
 from fastapi import FastAPI
 from sqlmodel import Session, func, select
 
@@ -20,6 +18,15 @@ from core.municipality import Municipality
 from core.person import Conversation, ProcessedUpdate
 from core.referral import LinkCode, new_code
 from core.settings import Settings
+from tests.bot.conftest import WEBHOOK_SECRET, LiveServer, channel_settings
+from tests.bot.fake_telegram import (
+    Call,
+    FakeTelegram,
+    callback_update,
+    message_update,
+    parse_html,
+    utf16_length,
+)
 
 pytestmark = pytest.mark.db
 
@@ -85,7 +92,8 @@ def buttons(calls: list[Call]) -> list[str]:
 
 
 def texts(calls: list[Call]) -> str:
-    return "\n".join(c.text or "" for c in calls)
+    """What the person sees: Telegram's parsed text of every message."""
+    return "\n".join(c.shown for c in calls)
 
 
 def conversation_state(lotse: Any, chat: Chat) -> str:
@@ -295,14 +303,14 @@ def test_emergency_is_answered_first_in_every_state(chat: Chat, module_lotse: An
     reach(chat)
     assert conversation_state(module_lotse, chat) == expected_state
     calls = chat.say(EMERGENCY_AR)
-    first = calls[0].text or ""
+    first = calls[0].shown
     assert "112" in first and "110" in first
     assert conversation_state(module_lotse, chat) == expected_state  # nothing else happened
 
 
 def test_emergency_as_the_very_first_message(chat: Chat) -> None:
     calls = chat.say("Hilfe, mein Vater ist bewusstlos")
-    first = calls[0].text or ""
+    first = calls[0].shown
     assert "112" in first and "110" in first
 
 
@@ -378,6 +386,19 @@ def test_callback_data_is_cut_at_64_bytes_not_characters() -> None:
     data = callback_data("topic:" + "ع" * 60)
     assert 1 <= len(data.encode()) <= 64
     assert data.startswith("topic:")
+
+
+async def test_html_that_telegram_refuses_is_resent_as_plain_text(fake_telegram: FakeTelegram) -> None:
+    from telegram import Bot
+
+    from bot.telegram.adapter import _send_text
+
+    chat_id = next(_chat_ids)
+    async with Bot(fake_telegram.token, base_url=fake_telegram.api_url) as bot:
+        await _send_text(bot, chat_id, "<b>Notruf 112</a> &amp; 110", None)
+    assert [c.shown for c in fake_telegram.messages(chat_id)] == ["Notruf 112 & 110"]
+    assert [r[2] for r in fake_telegram.rejected][-1].startswith("Bad Request: can't parse entities")
+    fake_telegram.rejected.clear()
 
 
 # ---- deep links ---------------------------------------------------------------------------

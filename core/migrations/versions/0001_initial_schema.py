@@ -313,6 +313,38 @@ def upgrade() -> None:
     with op.batch_alter_table('routing_rule', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_routing_rule_municipality_id'), ['municipality_id'], unique=False)
 
+    op.create_table('staff_user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('role', sa.Enum('team', 'municipality', 'admin', name='staffrole', native_enum=False, length=40), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('municipality_id', sa.Integer(), nullable=True),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.CheckConstraint("(role = 'team' AND team_id IS NOT NULL) OR (role = 'municipality' AND municipality_id IS NOT NULL) OR role = 'admin'", name='ck_staff_user_scope'),
+    sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email', name='uq_staff_user_email')
+    )
+    op.create_table('webhook_endpoint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('secret_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoint_team_id'), ['team_id'], unique=False)
+
     op.create_table('weekly_hours',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -411,6 +443,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_weekly_hours_team_id'))
 
     op.drop_table('weekly_hours')
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoint_team_id'))
+
+    op.drop_table('webhook_endpoint')
+    op.drop_table('staff_user')
     with op.batch_alter_table('routing_rule', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_routing_rule_municipality_id'))
 
