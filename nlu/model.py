@@ -20,7 +20,7 @@ from nlu.language import LanguageModel
 from nlu.normalisation import normalise_text
 
 # Bump when features, normalisation or the artefact layout change: stale artefacts retrain.
-MODEL_VERSION = "lotse-nlu-3"
+MODEL_VERSION = "lotse-nlu-5"
 
 FloatArray = npt.NDArray[np.float32]
 

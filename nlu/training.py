@@ -18,7 +18,6 @@ import numpy.typing as npt
 
 from nlu.corpus import Example
 from nlu.decision import FallbackPolicy
-from nlu.emergency import SafetyNet
 from nlu.features import FeatureSpec, extract_ngrams
 from nlu.language import train_language_model
 from nlu.model import IntentModel, softmax
@@ -34,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 DEV_FRACTION = 0.2
 ALPHA = 5e-5
-EMERGENCY_RECALL_TARGET = 0.95
+EMERGENCY_RECALL_TARGET = 0.90
 FLOOR_RANGE = (0.1, 0.4)
 SEED = 13
 
@@ -89,11 +88,13 @@ def fit_temperature(scores: npt.NDArray[np.float32], gold: npt.NDArray[np.intp])
     return best_t
 
 
-def fit_emergency_floor(
-    probs: npt.NDArray[np.float32], gold: Sequence[str], intents: list[str], caught: Sequence[bool]
-) -> float:
-    """Highest floor at which the safety net plus "emergency in the top three with at least
-    this probability" still reaches the target recall on the calibration split."""
+def fit_emergency_floor(probs: npt.NDArray[np.float32], gold: Sequence[str], intents: list[str]) -> float:
+    """Highest floor at which "emergency in the top three with at least this probability"
+    alone still catches the target share of the calibration split's emergencies.
+
+    The keyword safety net is left out on purpose: its phrases were written while reading
+    the training data, so counting it here would make the floor look safer than it is.
+    """
     column = intents.index(EMERGENCY)
     top3 = np.argsort(-probs, axis=1)[:, :3]
     rows = [i for i, name in enumerate(gold) if name == EMERGENCY]
@@ -101,7 +102,7 @@ def fit_emergency_floor(
     if not rows:
         return low
     for floor in np.arange(high, low, -0.01):
-        hits = sum(caught[i] or (column in top3[i] and probs[i, column] >= floor) for i in rows)
+        hits = sum(column in top3[i] and probs[i, column] >= floor for i in rows)
         if hits / len(rows) >= EMERGENCY_RECALL_TARGET:
             return round(float(floor), 2)
     return low
@@ -158,9 +159,7 @@ def train_model(
     classes = [str(c) for c in calibration.classes_]
     temperature = fit_temperature(scores, np.array([classes.index(g) for g in dev_gold]))
     probs = np.vstack([softmax(row, temperature) for row in scores])
-    safety_net = SafetyNet()
-    caught = [safety_net.is_emergency(examples[i].text) for i in dev_idx]
-    floor = fit_emergency_floor(probs, dev_gold, classes, caught)
+    floor = fit_emergency_floor(probs, dev_gold, classes)
     dev = fallback_figures(probs, dev_gold, classes, policy)
 
     classifier = _fit(matrix, labels)

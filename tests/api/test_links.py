@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import cv2
+import zxingcpp
+from PIL import Image
 import numpy as np
 import pytest
 import yaml
@@ -51,9 +53,13 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdf
 
 
 def _decode_qr(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert image is not None
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    """Decode with ZXing (robust on printed pages); OpenCV's detector as a second reader."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    found = zxingcpp.read_barcodes(image)
+    if found:
+        return str(found[0].text)
+    array = cv2.imdecode(np.frombuffer(png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(array)
     return str(text)
 
 
