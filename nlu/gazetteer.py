@@ -14,7 +14,7 @@ from nlu.result import Entity
 _TOKEN = re.compile(r"\w+(?:['’ʼ-]\w+)*")
 # Town names that are also everyday German words: only matched when written capitalised.
 COMMON_WORDS = frozenset({"essen", "halle", "hof", "rain", "weil", "lage", "wangen", "brake"})
-MAX_WORDS = 3
+MAX_WORDS = 4
 
 
 def _cutoff(length: int) -> float | None:
