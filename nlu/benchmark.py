@@ -1,8 +1,14 @@
-"""Figures for `lotse nlu bench`: training time, latency, throughput, memory, model size."""
+"""Figures for `lotse nlu bench`: training time, latency, throughput, memory, model size.
+
+Wall-clock latency includes time the process waits for a CPU; on a busy machine (load
+average above the core count) the 99th percentile shows the scheduler's time slice, so
+the CPU time of the parsing thread is printed too.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -39,6 +45,9 @@ class BenchFigures:
     train_seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_p50_ms: float
+    cpu_p99_ms: float
+    load_average: float
     batch_messages_per_s: float
     threaded_messages_per_s: float
     rss_after_load_mb: float
@@ -46,8 +55,10 @@ class BenchFigures:
     model_mb: float
 
     def render(self) -> str:
-        return "\n".join(f"{key:28} {value:.3f}" if isinstance(value, float) else
-                         f"{key:28} {value}" for key, value in asdict(self).items())
+        return "\n".join(
+            f"{key:28} {value:.3f}" if isinstance(value, float) else f"{key:28} {value}"
+            for key, value in asdict(self).items()
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -58,8 +69,13 @@ def _percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run_benchmark(settings: Settings, train: Sequence[Example], messages: Sequence[str],
-                  model_path: Path, data_dir: Path) -> BenchFigures:
+def run_benchmark(
+    settings: Settings,
+    train: Sequence[Example],
+    messages: Sequence[str],
+    model_path: Path,
+    data_dir: Path,
+) -> BenchFigures:
     policy = FallbackPolicy(settings.nlu_threshold, settings.nlu_margin, 0.15)
     started = time.perf_counter()
     model, _ = train_model(train, current_data_hash(data_dir), policy)
@@ -68,10 +84,11 @@ def run_benchmark(settings: Settings, train: Sequence[Example], messages: Sequen
     classifier = BuiltinClassifier(model, policy_from(settings, model))
     for text in messages[:200]:
         classifier.parse(text)
-    latencies = []
+    latencies, cpu = [], []
     for text in messages:
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.thread_time()
         classifier.parse(text)
+        cpu.append((time.thread_time() - begin_cpu) * 1000)
         latencies.append((time.perf_counter() - begin) * 1000)
     begin = time.perf_counter()
     for text in messages:
@@ -81,14 +98,21 @@ def run_benchmark(settings: Settings, train: Sequence[Example], messages: Sequen
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(classifier.parse, messages))
     threaded_rate = len(messages) / (time.perf_counter() - begin)
-    probe = subprocess.run([sys.executable, "-c", _RSS_PROBE, str(model_path)],
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE, str(model_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     memory = json.loads(probe.stdout)
     return BenchFigures(
         examples=len(train),
         train_seconds=train_seconds,
         p50_ms=_percentile(latencies, 0.5),
         p99_ms=_percentile(latencies, 0.99),
+        cpu_p50_ms=_percentile(cpu, 0.5),
+        cpu_p99_ms=_percentile(cpu, 0.99),
+        load_average=os.getloadavg()[0],
         batch_messages_per_s=batch_rate,
         threaded_messages_per_s=threaded_rate,
         rss_after_load_mb=float(memory["rss_mb"]),

@@ -18,7 +18,9 @@ from nlu.corpus import DATA_DIR, EVAL_DIR, CorpusError, load_examples
 from nlu.decision import FallbackPolicy
 from nlu.result import ParseResult
 
-app = typer.Typer(help="Intent classification: training, prediction, evaluation.", no_args_is_help=True)
+app = typer.Typer(
+    help="Intent classification: training, prediction, evaluation.", no_args_is_help=True
+)
 
 DataOption = Annotated[Path, typer.Option("--data", help="Directory of <lang>.yml training files.")]
 
@@ -45,12 +47,30 @@ def train(ctx: typer.Context, data: DataOption = DATA_DIR) -> None:
     save_model(model, path)
     typer.echo(f"model written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     typer.echo(f"examples {report.examples}, intents {report.intents}, features {report.features}")
-    typer.echo(f"training time {report.seconds:.1f} s, temperature {report.temperature:.3f}, "
-               f"emergency floor {report.emergency_floor:.2f}")
-    typer.echo("calibration split (20% of the training data) at threshold "
-               f"{settings.nlu_threshold} / margin {settings.nlu_margin}:")
+    typer.echo(
+        f"training time {report.seconds:.1f} s, temperature {report.temperature:.3f}, "
+        f"emergency floor {report.emergency_floor:.2f}"
+    )
+    typer.echo(
+        "calibration split (20% of the training data) at threshold "
+        f"{settings.nlu_threshold} / margin {settings.nlu_margin}:"
+    )
     for key, value in report.dev.items():
         typer.echo(f"  {key:26} {value:.3f}")
+
+
+class BadLineError(ValueError):
+    """One input line of `predict` is not a request; reported on stdout for that line."""
+
+
+def _request(line: str) -> tuple[str, str | None]:
+    record = json.loads(line)
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise BadLineError("expected an object with a string 'text'")
+    lang = record.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise BadLineError("'lang' must be a string")
+    return record["text"], lang
 
 
 def _result_line(result: ParseResult) -> dict[str, object]:
@@ -59,8 +79,9 @@ def _result_line(result: ParseResult) -> dict[str, object]:
         "intent": result.intent.name,
         "confidence": round(result.intent.confidence, 6),
         "language": result.language,
-        "intent_ranking": [{"name": s.name, "confidence": round(s.confidence, 6)}
-                           for s in result.intent_ranking],
+        "intent_ranking": [
+            {"name": s.name, "confidence": round(s.confidence, 6)} for s in result.intent_ranking
+        ],
     }
 
 
@@ -74,13 +95,8 @@ def predict(ctx: typer.Context) -> None:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError("expected an object with a string 'text'")
-            lang = record.get("lang")
-            if lang is not None and not isinstance(lang, str):
-                raise ValueError("'lang' must be a string")
-            output: dict[str, object] = _result_line(classifier.parse(record["text"], lang))
+            text, lang = _request(line)
+            output: dict[str, object] = _result_line(classifier.parse(text, lang))
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             output = {"error": str(exc).splitlines()[0]}
         sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")
@@ -90,7 +106,9 @@ def predict(ctx: typer.Context) -> None:
 @app.command()
 def evaluate(
     ctx: typer.Context,
-    data: Annotated[list[Path], typer.Option("--data", help="nlu.yml / JSONL files or directories.")],
+    data: Annotated[
+        list[Path], typer.Option("--data", help="nlu.yml / JSONL files or directories.")
+    ],
     out: Annotated[Path | None, typer.Option("--out", help="Report directory.")] = None,
 ) -> None:
     """Classify labelled examples and write intent_report.json/.txt and intent_errors.json."""
@@ -114,7 +132,9 @@ def evaluate(
 @app.command()
 def check(
     data: DataOption = DATA_DIR,
-    held_out: Annotated[Path | None, typer.Option("--held-out", help="Also check this split.")] = None,
+    held_out: Annotated[
+        Path | None, typer.Option("--held-out", help="Also check this split.")
+    ] = None,
 ) -> None:
     """Validate the training data against intents.yml; exit 1 on errors."""
     from nlu.validation import Level, check_data, check_leakage
@@ -163,5 +183,7 @@ def bench(
     source = load_examples([held_out]) if held_out.exists() else train_examples
     messages = [e.text for e in source]
     with tempfile.TemporaryDirectory() as tmp:
-        figures = run_benchmark(settings, train_examples, messages, Path(tmp) / "model.joblib", data)
+        figures = run_benchmark(
+            settings, train_examples, messages, Path(tmp) / "model.joblib", data
+        )
     typer.echo(figures.to_json() if as_json else figures.render())

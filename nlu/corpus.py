@@ -120,7 +120,9 @@ def _read_jsonl(path: Path) -> list[Example]:
         if not isinstance(record, dict) or "text" not in record or "intent" not in record:
             raise CorpusError(f"{path}:{number}: needs 'text' and 'intent'")
         lang = str(record.get("lang") or record.get("language") or "")
-        examples.append(Example(str(record["text"]), str(record["intent"]), lang, str(path), number))
+        examples.append(
+            Example(str(record["text"]), str(record["intent"]), lang, str(path), number)
+        )
     return examples
 
 

@@ -30,8 +30,13 @@ def predict_all(parse: Parse, examples: Sequence[Example]) -> list[Prediction]:
     for example in examples:
         result = parse(example.text, example.language or None)
         predictions.append(
-            Prediction(example, result.intent.name, result.intent.confidence, result.fallback,
-                       result.language)
+            Prediction(
+                example,
+                result.intent.name,
+                result.intent.confidence,
+                result.fallback,
+                result.language,
+            )
         )
     return predictions
 
@@ -99,7 +104,9 @@ def build_report(predictions: Sequence[Prediction]) -> Report:
     oos = [p for p in predictions if p.example.intent == OUT_OF_SCOPE]
     inscope = [p for p in predictions if p.example.intent != OUT_OF_SCOPE]
     emergencies = [p for p in predictions if p.example.intent == EMERGENCY]
-    false_alarms = [p for p in inscope + oos if p.example.intent != EMERGENCY and p.intent == EMERGENCY]
+    false_alarms = [
+        p for p in inscope + oos if p.example.intent != EMERGENCY and p.intent == EMERGENCY
+    ]
     confusions = Counter((g, p) for g, p in pairs if g != p)
     report["languages"] = languages
     report["summary"] = {
@@ -110,7 +117,8 @@ def build_report(predictions: Sequence[Prediction]) -> Report:
         "in_scope_fallback_rate": _share(inscope, lambda p: p.fallback is not None),
         "in_scope_predicted_out_of_scope": _share(inscope, lambda p: p.intent == OUT_OF_SCOPE),
         "emergency_recall": _share(emergencies, lambda p: p.intent == EMERGENCY),
-        "emergency_false_alarm_rate": len(false_alarms) / max(1, len(predictions) - len(emergencies)),
+        "emergency_false_alarm_rate": len(false_alarms)
+        / max(1, len(predictions) - len(emergencies)),
     }
     report["worst_confusions"] = [
         {"intent": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(15)
@@ -126,21 +134,27 @@ def render_text(report: Report) -> str:
     """A readable version of the report for the terminal and the text file."""
     summary: dict[str, float] = report["summary"]  # type: ignore[assignment]
     lines = ["NLU evaluation", "=============="]
-    lines += [f"{key:34} {value:.3f}" if isinstance(value, float) else f"{key:34} {value}"
-              for key, value in summary.items()]
+    lines += [
+        f"{key:34} {value:.3f}" if isinstance(value, float) else f"{key:34} {value}"
+        for key, value in summary.items()
+    ]
     lines += ["", f"{'language':10} {'accuracy':>9} {'macro-F1':>9} {'n':>6}"]
     for lang, figures in report["languages"].items():  # type: ignore[attr-defined]
-        lines.append(f"{lang:10} {figures['accuracy']:9.3f} {figures['macro_f1']:9.3f} "
-                     f"{figures['support']:6d}")
+        lines.append(
+            f"{lang:10} {figures['accuracy']:9.3f} {figures['macro_f1']:9.3f} "
+            f"{figures['support']:6d}"
+        )
     lines += ["", f"{'intent':28} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>5}  confused with"]
     for name, figures in report.items():
         if isinstance(figures, dict) and "f1-score" in figures and "confused_with" in figures:
             confused = ", ".join(f"{k} {v}" for k, v in figures["confused_with"].items())
-            lines.append(f"{name:28} {figures['precision']:6.2f} {figures['recall']:6.2f} "
-                         f"{figures['f1-score']:6.2f} {figures['support']:5d}  {confused}")
+            lines.append(
+                f"{name:28} {figures['precision']:6.2f} {figures['recall']:6.2f} "
+                f"{figures['f1-score']:6.2f} {figures['support']:5d}  {confused}"
+            )
+    worst: list[dict[str, object]] = report["worst_confusions"]  # type: ignore[assignment]
     lines += ["", "worst confusions:"]
-    lines += [f"  {c['intent']} -> {c['predicted']}: {c['count']}"
-              for c in report["worst_confusions"]]  # type: ignore[attr-defined]
+    lines += [f"  {c['intent']} -> {c['predicted']}: {c['count']}" for c in worst]
     return "\n".join(lines) + "\n"
 
 
@@ -148,12 +162,20 @@ def write_report(report: Report, predictions: Sequence[Prediction], out_dir: Pat
     """intent_report.json, intent_report.txt and intent_errors.json, as `rasa test nlu` does."""
     out_dir.mkdir(parents=True, exist_ok=True)
     errors = [
-        {"text": p.example.text, "intent": p.example.intent, "language": p.example.language,
-         "intent_prediction": {"name": p.intent, "confidence": p.confidence}}
-        for p in predictions if p.intent != p.example.intent
+        {
+            "text": p.example.text,
+            "intent": p.example.intent,
+            "language": p.example.language,
+            "intent_prediction": {"name": p.intent, "confidence": p.confidence},
+        }
+        for p in predictions
+        if p.intent != p.example.intent
     ]
-    paths = [out_dir / "intent_report.json", out_dir / "intent_report.txt",
-             out_dir / "intent_errors.json"]
+    paths = [
+        out_dir / "intent_report.json",
+        out_dir / "intent_report.txt",
+        out_dir / "intent_errors.json",
+    ]
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     paths[1].write_text(render_text(report), encoding="utf-8")
     paths[2].write_text(json.dumps(errors, indent=2, ensure_ascii=False), encoding="utf-8")

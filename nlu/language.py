@@ -40,13 +40,13 @@ class LanguageGuess:
 
 
 def base_tag(tag: str) -> str:
-    """"de-DE" -> "de", "fa-AF" -> "fa", "prs" -> "fa": the tag our data is keyed by."""
+    """ "de-DE" -> "de", "fa-AF" -> "fa", "prs" -> "fa": the tag our data is keyed by."""
     primary = tag.replace("_", "-").split("-")[0].lower()
     return _ALIASES.get(primary, primary)
 
 
 def dominant_script(text: str) -> str:
-    """"latin", "arabic", "cyrillic", "ethiopic", "other" or "none" (digits, emoji only)."""
+    """ "latin", "arabic", "cyrillic", "ethiopic", "other" or "none" (digits, emoji only)."""
     counts: Counter[str] = Counter()
     for char in text:
         if not char.isalpha():
@@ -79,10 +79,11 @@ class LanguageModel:
         keep = [i for i, lang in enumerate(self.languages) if lang in set(allowed)]
         if not keep:
             return LanguageGuess(UNDETERMINED, 0.0)
-        total = np.zeros(len(self.languages), dtype=np.float64)
-        for gram in _grams(text):
-            index = self.vocabulary.get(gram)
-            total += self.unseen if index is None else self.log_probs[index]
+        grams = _grams(text)
+        vocabulary = self.vocabulary
+        known = [i for i in (vocabulary.get(g) for g in grams) if i is not None]
+        total = self.log_probs[known].sum(axis=0, dtype=np.float64)
+        total = total + self.unseen * (len(grams) - len(known))
         chosen = total[keep]
         probs = np.exp(chosen - chosen.max())
         probs /= probs.sum()

@@ -67,11 +67,29 @@ class IntentModel:
         indices, values = self.vectorise(text)
         if indices.size == 0:
             return self.bias.copy()
-        return np.asarray(values @ self.weights[indices] + self.bias, dtype=np.float32)
+        return _combine(self.weights, indices, values, self.bias)
 
     def probabilities(self, text: str) -> FloatArray:
         """Calibrated probabilities per intent (temperature-scaled softmax of the scores)."""
         return softmax(self.scores(text), self.temperature)
+
+    def analyse(self, text: str) -> tuple[FloatArray, int]:
+        """Probabilities and how many known n-grams they rest on (0: nothing recognised)."""
+        indices, values = self.vectorise(text)
+        scores = (
+            self.bias if indices.size == 0 else _combine(self.weights, indices, values, self.bias)
+        )
+        return softmax(scores, self.temperature), int(indices.size)
+
+
+def _combine(
+    weights: FloatArray, indices: npt.NDArray[np.intp], values: FloatArray, bias: FloatArray
+) -> FloatArray:
+    """Sparse vector times weight rows, without BLAS: its thread pool wakes up slowly on a
+    busy machine and turned 0.1 ms into 4 ms at the 99th percentile."""
+    rows = weights[indices]
+    rows *= values[:, None]
+    return np.asarray(rows.sum(axis=0) + bias, dtype=np.float32)
 
 
 def softmax(scores: FloatArray, temperature: float) -> FloatArray:
@@ -96,7 +114,7 @@ def save_model(model: IntentModel, path: Path) -> None:
 def load_model(path: Path) -> IntentModel:
     try:
         model = joblib.load(path)
-    except (OSError, EOFError, ValueError, AttributeError, ImportError) as exc:
+    except Exception as exc:
         raise ModelFileError(f"cannot read NLU model {path}") from exc
     if not isinstance(model, IntentModel) or model.version != MODEL_VERSION:
         raise ModelFileError(f"NLU model {path} is from another version")

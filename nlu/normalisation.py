@@ -10,7 +10,7 @@ _DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
 _DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
 
 # Letter variants unified for classification only (language id looks at the raw text).
-_LETTERS: dict[int, str] = {
+_LETTERS: dict[int, str | None] = {
     **_DIGITS,
     ord("أ"): "ا",
     ord("إ"): "ا",
@@ -36,7 +36,7 @@ _LETTERS: dict[int, str] = {
     ord("\u200d"): None,
     ord("\u200f"): None,
     ord("\u200e"): None,
-}  # type: ignore[dict-item]
+}
 
 # Combining marks removed after NFD: Latin accents, Arabic harakat, shadda, sukun...
 # Cyrillic breve/diaeresis are kept by recomposing й and ї first.

@@ -30,7 +30,10 @@ class RasaClassifier:
     """Classifies with Rasa; language, safety net, thresholds and fallback stay ours."""
 
     def __init__(
-        self, settings: Settings, builtin: BuiltinClassifier, transport: httpx.BaseTransport | None = None
+        self,
+        settings: Settings,
+        builtin: BuiltinClassifier,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._builtin = builtin
         self._policy: FallbackPolicy = policy_from(settings, builtin.model)
@@ -55,12 +58,16 @@ class RasaClassifier:
             logger.warning("rasa /model/parse timed out; using the builtin model")
             return self._builtin.parse(text, language)
         except (httpx.HTTPError, RasaResponseError, ValueError) as exc:
-            logger.warning("rasa /model/parse failed (%s); using the builtin model", type(exc).__name__)
+            logger.warning(
+                "rasa /model/parse failed (%s); using the builtin model", type(exc).__name__
+            )
             return self._builtin.parse(text, language)
         decision = decide(ranking, self._policy, self._builtin.is_alarm(text))
         own = self._builtin.entities(text)
         kinds = {e.entity for e in rasa_entities}
-        entities = sorted(rasa_entities + [e for e in own if e.entity not in kinds], key=lambda e: e.start)
+        entities = sorted(
+            rasa_entities + [e for e in own if e.entity not in kinds], key=lambda e: e.start
+        )
         return ParseResult(
             text=text,
             intent=decision.intent,
@@ -102,8 +109,11 @@ def ranking_from_rasa(body: Mapping[str, object]) -> list[IntentScore]:
     """
     raw_ranking = body.get("intent_ranking")
     if isinstance(raw_ranking, list) and raw_ranking:
-        scores = [_score(item) for item in raw_ranking
-                  if not (isinstance(item, Mapping) and item.get("name") == RASA_FALLBACK_INTENT)]
+        scores = [
+            _score(item)
+            for item in raw_ranking
+            if not (isinstance(item, Mapping) and item.get("name") == RASA_FALLBACK_INTENT)
+        ]
     else:
         scores = []
     if not scores:
@@ -122,7 +132,12 @@ def entities_from_rasa(body: Mapping[str, object]) -> list[Entity]:
             raise RasaResponseError("entity is not an object")
         start, end = int(item.get("start", 0)), int(item.get("end", 0))
         entities.append(
-            Entity(str(item.get("entity", "")), str(item.get("value", "")), start, end,
-                   str(item.get("text", text[start:end])))
+            Entity(
+                str(item.get("entity", "")),
+                str(item.get("value", "")),
+                start,
+                end,
+                str(item.get("text", text[start:end])),
+            )
         )
     return entities

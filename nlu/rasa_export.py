@@ -49,14 +49,22 @@ def export_rasa_project(examples: Sequence[Example], target: Path) -> list[Path]
     """The files written; Rasa reads the same intents and examples we train on."""
     intents = intent_names()
     (target / "data").mkdir(parents=True, exist_ok=True)
-    config_path, domain_path, nlu_path = target / "config.yml", target / "domain.yml", target / "data" / "nlu.yml"
-    config_path.write_text(yaml.safe_dump(CONFIG, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    config_path, domain_path, nlu_path = (
+        target / "config.yml",
+        target / "domain.yml",
+        target / "data" / "nlu.yml",
+    )
+    config_path.write_text(
+        yaml.safe_dump(CONFIG, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     domain = {
         "version": "3.1",
         "intents": intents,
         "entities": list(ENTITIES),
         "session_config": {"session_expiration_time": 60, "carry_over_slots_to_new_session": True},
     }
-    domain_path.write_text(yaml.safe_dump(domain, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    domain_path.write_text(
+        yaml.safe_dump(domain, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     nlu_path.write_text(_nlu_yaml(examples, intents), encoding="utf-8")
     return [config_path, domain_path, nlu_path]

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from core.settings import NluBackend, Settings
 from nlu.corpus import DATA_DIR, LANGUAGES, data_hash, load_examples
-from nlu.decision import Fallback, FallbackPolicy, decide, in_scope_candidates
+from nlu.decision import Decision, Fallback, FallbackPolicy, decide, in_scope_candidates
 from nlu.emergency import SafetyNet
 from nlu.gazetteer import Gazetteer
 from nlu.language import UNDETERMINED, LanguageIdentifier, base_tag
@@ -56,10 +56,11 @@ class BuiltinClassifier:
 
     def parse(self, text: str, language: str | None = None) -> ParseResult:
         tag, supported = self.choose_language(text, language)
-        if supported or not self._can_translate(tag):
+        translator = self._translator
+        if supported or translator is None or not self._can_translate(tag):
             return self._classify(text, tag, force_fallback=not supported)
         try:
-            english = self._translator.translate(text, base_tag(tag), PIVOT_LANGUAGE)  # type: ignore[union-attr]
+            english = translator.translate(text, base_tag(tag), PIVOT_LANGUAGE)
         except Exception:  # noqa: BLE001 - any translator failure means: no pivot
             logger.warning("nlu translation pivot failed for language %s", tag)
             return self._classify(text, tag, force_fallback=True)
@@ -92,9 +93,13 @@ class BuiltinClassifier:
         return sorted(found, key=lambda e: e.start)
 
     def ranking(self, text: str) -> list[IntentScore]:
-        probs = self.model.probabilities(text)
+        return self._ranking(text)[0]
+
+    def _ranking(self, text: str) -> tuple[list[IntentScore], bool]:
+        """Best intents first, and whether any known n-gram was seen at all."""
+        probs, known = self.model.analyse(text)
         order = probs.argsort()[::-1][:RANKING_SIZE]
-        return [IntentScore(self.model.intents[i], float(probs[i])) for i in order]
+        return [IntentScore(self.model.intents[i], float(probs[i])) for i in order], known > 0
 
     def is_alarm(self, text: str) -> bool:
         return self._safety_net.is_emergency(text)
@@ -112,9 +117,12 @@ class BuiltinClassifier:
             return ParseResult(
                 text, IntentScore(OUT_OF_SCOPE, 0.0), [], [], tag, Fallback.LOW_CONFIDENCE, []
             )
-        ranking = self.ranking(source)
+        ranking, recognised = self._ranking(source)
         alarm = self.is_alarm(text) or (classify_text is not None and self.is_alarm(source))
-        decision = decide(ranking, self._policy, alarm)
+        if recognised or alarm:
+            decision = decide(ranking, self._policy, alarm)
+        else:  # nothing we know (emoji, unknown script): the bias alone must not decide
+            decision = Decision(IntentScore(OUT_OF_SCOPE, 0.0), Fallback.LOW_CONFIDENCE, [])
         intent, fallback, candidates = decision.intent, decision.fallback, decision.candidates
         if force_fallback and intent.name != EMERGENCY:
             intent = IntentScore(OUT_OF_SCOPE, intent.confidence)

@@ -43,16 +43,17 @@ def check_data(
     examples: list[Example] = []
     for lang in LANGUAGES:
         path = data_dir / f"{lang}.yml"
+        where = f"{data_dir.name}/{path.name}"
         if not path.exists():
-            issues.append(Issue(Level.ERROR, path.name, "file missing"))
+            issues.append(Issue(Level.ERROR, where, "file missing"))
             continue
         try:
             file_examples = read_rasa_yaml(path, lang)
         except CorpusError as exc:
-            issues.append(Issue(Level.ERROR, path.name, str(exc).removeprefix(f"{path}: ")))
+            issues.append(Issue(Level.ERROR, where, str(exc).removeprefix(f"{path}: ")))
             continue
         examples.extend(file_examples)
-        issues.extend(_check_contract(path.name, file_examples, expected, min_examples, recommended))
+        issues.extend(_check_contract(where, file_examples, expected, min_examples, recommended))
     issues.extend(_check_conflicts(examples))
     issues.extend(_check_near_duplicates(examples))
     return sorted(issues, key=lambda i: i.level != Level.ERROR)
@@ -73,14 +74,17 @@ def _check_contract(
         issues.append(Issue(Level.ERROR, name, f"unknown intents: {', '.join(unknown)}"))
     for intent in sorted(expected & counts.keys()):
         if counts[intent] < minimum:
-            issues.append(Issue(Level.ERROR, name, f"{intent}: {counts[intent]} examples, need {minimum}"))
+            issues.append(
+                Issue(Level.ERROR, name, f"{intent}: {counts[intent]} examples, need {minimum}")
+            )
         elif counts[intent] < recommended:
             issues.append(Issue(Level.WARNING, name, f"{intent}: only {counts[intent]} examples"))
     return issues
 
 
 def _where(example: Example) -> str:
-    return f"{Path(example.source).name}:{example.line}"
+    source = Path(example.source)
+    return f"{source.parent.name}/{source.name}:{example.line}"
 
 
 def _check_conflicts(examples: Sequence[Example]) -> list[Issue]:
@@ -93,8 +97,13 @@ def _check_conflicts(examples: Sequence[Example]) -> list[Issue]:
         intents = sorted({e.intent for e in group})
         if len(intents) > 1:
             places = ", ".join(f"{_where(e)} ({e.intent})" for e in group)
-            issues.append(Issue(Level.ERROR, _where(group[0]),
-                                f"example {text!r} under {len(intents)} intents: {places}"))
+            issues.append(
+                Issue(
+                    Level.ERROR,
+                    _where(group[0]),
+                    f"example {text!r} under {len(intents)} intents: {places}",
+                )
+            )
         elif len(group) > 1 and len({e.language for e in group}) == 1:
             issues.append(Issue(Level.WARNING, _where(group[1]), f"duplicate example {text!r}"))
     return issues
@@ -108,19 +117,28 @@ def _check_near_duplicates(examples: Sequence[Example]) -> list[Issue]:
         by_language[example.language].append(example)
     for group in by_language.values():
         texts = [normalise_text(e.text) for e in group]
-        matrix = process.cdist(texts, texts, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_SCORE,
-                               workers=-1)
+        matrix = process.cdist(
+            texts, texts, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_SCORE, workers=-1
+        )
         for i, j in zip(*matrix.nonzero()):
             a, b = group[int(i)], group[int(j)]
             if i < j and a.intent != b.intent and texts[i] != texts[j] and len(texts[i]) > 6:
-                issues.append(Issue(Level.WARNING, _where(a),
-                                    f"near-duplicate of {_where(b)} under {b.intent} "
-                                    f"({a.intent}): {a.text!r} / {b.text!r}"))
+                issues.append(
+                    Issue(
+                        Level.WARNING,
+                        _where(a),
+                        f"near-duplicate of {_where(b)} under {b.intent} "
+                        f"({a.intent}): {a.text!r} / {b.text!r}",
+                    )
+                )
     return issues
 
 
 def check_leakage(train: Sequence[Example], held_out: Sequence[Example]) -> list[Issue]:
     """Held-out examples that also occur in the training data (after normalisation)."""
     known = {normalise_text(e.text) for e in train}
-    return [Issue(Level.WARNING, _where(e), f"held-out example also in training data: {e.text!r}")
-            for e in held_out if normalise_text(e.text) in known]
+    return [
+        Issue(Level.WARNING, _where(e), f"held-out example also in training data: {e.text!r}")
+        for e in held_out
+        if normalise_text(e.text) in known
+    ]

@@ -25,7 +25,9 @@ KNOWN_WEAK = {
 
 
 @pytest.fixture(scope="module")
-def correct_by_pair(classifier: BuiltinClassifier, held_out: list[Example]) -> dict[tuple[str, str], list[bool]]:
+def correct_by_pair(
+    classifier: BuiltinClassifier, held_out: list[Example]
+) -> dict[tuple[str, str], list[bool]]:
     results: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for prediction in predict_all(classifier.parse, held_out):
         example = prediction.example
@@ -45,12 +47,16 @@ def test_held_out_examples_of_each_intent_are_mostly_right(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_accuracy_per_language(correct_by_pair: dict[tuple[str, str], list[bool]], language: str) -> None:
+def test_accuracy_per_language(
+    correct_by_pair: dict[tuple[str, str], list[bool]], language: str
+) -> None:
     outcomes = [ok for (lang, _), oks in correct_by_pair.items() if lang == language for ok in oks]
     assert sum(outcomes) / len(outcomes) >= MIN_ACCURACY[language]
 
 
-def test_safety_figures_on_the_held_out_split(classifier: BuiltinClassifier, held_out: list[Example]) -> None:
+def test_safety_figures_on_the_held_out_split(
+    classifier: BuiltinClassifier, held_out: list[Example]
+) -> None:
     summary = build_report(predict_all(classifier.parse, held_out))["summary"]
     assert summary["emergency_recall"] >= 0.95  # type: ignore[index]
     assert summary["out_of_scope_recall"] >= 0.75  # type: ignore[index]

@@ -9,14 +9,15 @@ from typer.testing import CliRunner
 from core.settings import Settings
 from nlu.cli import app
 from nlu.corpus import DATA_DIR, EVAL_DIR, LANGUAGES
-from nlu.validation import Level, check_data
 from nlu.taxonomy import intent_names
+from nlu.validation import Level, check_data
 
 
 def _copy_data(target: Path) -> None:
     for lang in LANGUAGES:
-        (target / f"{lang}.yml").write_text((DATA_DIR / f"{lang}.yml").read_text(encoding="utf-8"),
-                                             encoding="utf-8")
+        (target / f"{lang}.yml").write_text(
+            (DATA_DIR / f"{lang}.yml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
 
 
 def test_shipped_data_has_no_errors() -> None:
@@ -38,7 +39,7 @@ def test_missing_intent_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "tr.yml").write_text(text[:start] + text[end:], encoding="utf-8")
     result = CliRunner().invoke(app, ["check", "--data", str(tmp_path)], obj=Settings())
     assert result.exit_code == 1
-    assert "error: tr.yml: missing intents: thanks" in result.stdout.splitlines()
+    assert f"error: {tmp_path.name}/tr.yml: missing intents: thanks" in result.stdout.splitlines()
 
 
 def test_example_under_two_intents_and_unknown_intent(tmp_path: Path) -> None:
@@ -47,19 +48,24 @@ def test_example_under_two_intents_and_unknown_intent(tmp_path: Path) -> None:
         handle.write("- intent: weather\n  examples: |\n    - Wie wird das Wetter?\n")
         handle.write("- intent: goodbye\n  examples: |\n    - Hallo Zusammen!\n")
     issues = [str(i) for i in check_data(tmp_path) if i.level is Level.ERROR]
-    assert "error: de.yml: unknown intents: weather" in issues
+    assert f"error: {tmp_path.name}/de.yml: unknown intents: weather" in issues
     conflict = [i for i in issues if "'hallo zusammen' under 2 intents" in i]
     assert len(conflict) == 1 and "(greet)" in conflict[0] and "(goodbye)" in conflict[0]
 
 
 def test_broken_yaml_and_too_few_examples(tmp_path: Path) -> None:
     _copy_data(tmp_path)
-    (tmp_path / "en.yml").write_text('nlu:\n- intent: greet\n  examples: |\n    hello without dash\n',
-                                     encoding="utf-8")
+    (tmp_path / "en.yml").write_text(
+        "nlu:\n- intent: greet\n  examples: |\n    hello without dash\n", encoding="utf-8"
+    )
     (tmp_path / "fa.yml").unlink()
     issues = [str(i) for i in check_data(tmp_path)]
-    assert "error: en.yml: intent greet: example line without '- ': '    hello without dash'" in issues
-    assert "error: fa.yml: file missing" in issues
+    folder = tmp_path.name
+    assert (
+        f"error: {folder}/en.yml: intent greet: example line without '- ': 'hello without dash'"
+        in issues
+    )
+    assert f"error: {folder}/fa.yml: file missing" in issues
 
 
 def test_intent_list_is_the_contract() -> None:

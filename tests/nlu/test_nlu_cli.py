@@ -33,7 +33,10 @@ def test_predict_writes_one_json_line_per_input_line_in_order(
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 5
     assert [o.get("text") for o in out] == [
-        "Ich brauche einen Termin für eine Erstberatung", None, "أريد فتح حساب بنكي", None,
+        "Ich brauche einen Termin für eine Erstberatung",
+        None,
+        "أريد فتح حساب بنكي",
+        None,
         "Хочу записатися на інтеграційний курс",
     ]
     assert out[0]["intent"] == "book_appointment" and out[0]["language"] == "de"
@@ -43,7 +46,9 @@ def test_predict_writes_one_json_line_per_input_line_in_order(
     assert out[4]["intent"] == "integration_course" and out[4]["language"] == "uk"
     ranking = out[0]["intent_ranking"]
     assert ranking[0]["name"] == "book_appointment"
-    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    assert [r["confidence"] for r in ranking] == sorted(
+        (r["confidence"] for r in ranking), reverse=True
+    )
 
 
 def test_train_writes_the_artefact(tmp_path: Path) -> None:
@@ -65,8 +70,9 @@ def test_train_writes_the_artefact(tmp_path: Path) -> None:
     assert sorted(model.intents) == sorted(keep)
 
 
-def test_evaluate_writes_a_rasa_shaped_report(nlu_settings: Settings, trained_model: IntentModel,
-                                              tmp_path: Path) -> None:
+def test_evaluate_writes_a_rasa_shaped_report(
+    nlu_settings: Settings, trained_model: IntentModel, tmp_path: Path
+) -> None:
     files = [str(EVAL_DIR / "de.yml"), str(EVAL_DIR / "tr.yml")]
     args = ["evaluate", "--data", files[0], "--data", files[1], "--out", str(tmp_path)]
     result = CliRunner().invoke(app, args, obj=nlu_settings)
@@ -74,7 +80,9 @@ def test_evaluate_writes_a_rasa_shaped_report(nlu_settings: Settings, trained_mo
     report = json.loads((tmp_path / "intent_report.json").read_text(encoding="utf-8"))
     assert RASA_REPORT_KEYS <= set(report)
     for intent in intent_names():
-        assert {"precision", "recall", "f1-score", "support", "confused_with"} <= set(report[intent])
+        assert {"precision", "recall", "f1-score", "support", "confused_with"} <= set(
+            report[intent]
+        )
     assert set(report["languages"]) == {"de", "tr"}
     summary = report["summary"]
     for key in ("out_of_scope_recall", "in_scope_fallback_rate", "emergency_recall", "macro_f1"):
@@ -83,17 +91,21 @@ def test_evaluate_writes_a_rasa_shaped_report(nlu_settings: Settings, trained_mo
     assert "macro_f1" in (tmp_path / "intent_report.txt").read_text(encoding="utf-8")
 
 
-def test_evaluate_accepts_a_directory(nlu_settings: Settings, trained_model: IntentModel,
-                                      tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["evaluate", "--data", str(EVAL_DIR), "--out", str(tmp_path)],
-                                obj=nlu_settings)
+def test_evaluate_accepts_a_directory(
+    nlu_settings: Settings, trained_model: IntentModel, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["evaluate", "--data", str(EVAL_DIR), "--out", str(tmp_path)], obj=nlu_settings
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "intent_report.json").read_text(encoding="utf-8"))
     assert set(report["languages"]) == set(LANGUAGES)
 
 
 def test_export_rasa_writes_a_loadable_project(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["export-rasa", str(tmp_path)], obj=Settings(data_dir=tmp_path))
+    result = CliRunner().invoke(
+        app, ["export-rasa", str(tmp_path)], obj=Settings(data_dir=tmp_path)
+    )
     assert result.exit_code == 0, result.output
     config = yaml.safe_load((tmp_path / "config.yml").read_text(encoding="utf-8"))
     domain = yaml.safe_load((tmp_path / "domain.yml").read_text(encoding="utf-8"))
@@ -104,3 +116,25 @@ def test_export_rasa_writes_a_loadable_project(tmp_path: Path) -> None:
     exported = read_rasa_yaml(tmp_path / "data" / "nlu.yml", "xx")
     ours = {e.text for lang in LANGUAGES for e in read_rasa_yaml(DATA_DIR / f"{lang}.yml")}
     assert {" ".join(t.split()) for t in ours} == {e.text for e in exported}
+
+
+def test_evaluate_reads_json_lines(
+    nlu_settings: Settings, trained_model: IntentModel, tmp_path: Path
+) -> None:
+    data = tmp_path / "cases.jsonl"
+    rows = [
+        {"text": "Ich möchte ein Konto eröffnen", "intent": "bank_account", "lang": "de"},
+        {"text": "мой муж меня бьет", "intent": "emergency"},
+        {"text": "wer hat das spiel gestern gewonnen", "intent": "out_of_scope", "lang": "de"},
+    ]
+    data.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["evaluate", "--data", str(data), "--out", str(tmp_path / "out")], obj=nlu_settings
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "intent_report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["examples"] == 3
+    assert report["summary"]["emergency_recall"] == 1.0
+    assert report["bank_account"]["support"] == 1

@@ -12,7 +12,9 @@ from nlu.service import BuiltinClassifier
 def test_held_out_emergency_recall(classifier: BuiltinClassifier, held_out: list[Example]) -> None:
     emergencies = [e for e in held_out if e.intent == "emergency"]
     assert len(emergencies) >= 50
-    caught = [e for e in emergencies if classifier.parse(e.text, e.language).intent.name == "emergency"]
+    caught = [
+        e for e in emergencies if classifier.parse(e.text, e.language).intent.name == "emergency"
+    ]
     assert len(caught) / len(emergencies) >= 0.95
 
 

@@ -29,15 +29,16 @@ def _found(entities: list[Entity], kind: str) -> list[tuple[str, str]]:
         ("ich wohne in moers", "moers", "moers"),
     ],
 )
-def test_municipality_is_found(classifier: BuiltinClassifier, text: str, slug: str | None,
-                               surface: str | None) -> None:
+def test_municipality_is_found(
+    classifier: BuiltinClassifier, text: str, slug: str | None, surface: str | None
+) -> None:
     found = _found(classifier.parse(text).entities, "municipality")
     if slug is None:
         assert found == []  # "بكولن" glues the preposition to the name: not guessed
     else:
         assert found == [(slug, surface)]
         entity = next(e for e in classifier.parse(text).entities if e.entity == "municipality")
-        assert text[entity.start:entity.end] == surface
+        assert text[entity.start : entity.end] == surface
 
 
 def test_common_words_are_not_towns() -> None:
@@ -68,7 +69,7 @@ def test_dates_and_times(text: str, dates: list[str], times: list[str]) -> None:
     assert [v for v, _ in _found(entities, "date")] == dates
     assert [v for v, _ in _found(entities, "time")] == times
     for entity in entities:
-        assert text[entity.start:entity.end] == entity.text
+        assert text[entity.start : entity.end] == entity.text
 
 
 def test_resolving_relative_dates() -> None:

@@ -24,7 +24,9 @@ from nlu.service import BuiltinClassifier
         ("Waxaan rabaa inaan furo akoon bangi", "so"),
     ],
 )
-def test_detection_by_script_and_model(classifier: BuiltinClassifier, text: str, expected: str) -> None:
+def test_detection_by_script_and_model(
+    classifier: BuiltinClassifier, text: str, expected: str
+) -> None:
     assert classifier.detect_language(text) == expected
 
 

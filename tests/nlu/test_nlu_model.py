@@ -29,7 +29,10 @@ def test_fast_scoring_matches_scikit_learn(held_out: list[Example]) -> None:
         idf=np.asarray(vectoriser.idf_, dtype=np.float32),
         weights=np.ascontiguousarray(classifier.coef_.T, dtype=np.float32),
         bias=np.asarray(classifier.intercept_, dtype=np.float32),
-        temperature=0.2, spec=spec, language_model=train_language_model(sample), data_hash="x",
+        temperature=0.2,
+        spec=spec,
+        language_model=train_language_model(sample),
+        data_hash="x",
     )
     texts = [e.text for e in held_out[1::50]] + ["", "!!!", "Köln 112 😀"]
     expected = classifier.decision_function(vectoriser.transform(texts))
@@ -37,7 +40,9 @@ def test_fast_scoring_matches_scikit_learn(held_out: list[Example]) -> None:
     np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_artefact_round_trip_and_staleness(nlu_settings: Settings, trained_model: object, tmp_path: Path) -> None:
+def test_artefact_round_trip_and_staleness(
+    nlu_settings: Settings, trained_model: object, tmp_path: Path
+) -> None:
     path = nlu_settings.resolved_nlu_model_path
     assert model_is_current(path, current_data_hash()) is not None
     assert model_is_current(path, "another-hash") is None
@@ -48,7 +53,9 @@ def test_artefact_round_trip_and_staleness(nlu_settings: Settings, trained_model
     assert model_is_current(copy, current_data_hash()) is None
 
 
-def test_build_classifier_loads_the_current_artefact(nlu_settings: Settings, trained_model: object) -> None:
+def test_build_classifier_loads_the_current_artefact(
+    nlu_settings: Settings, trained_model: object
+) -> None:
     before = nlu_settings.resolved_nlu_model_path.stat().st_mtime_ns
     classifier = build_classifier(nlu_settings)
     assert classifier.parse("Ich möchte ein Konto eröffnen", "de").intent.name == "bank_account"

@@ -19,30 +19,69 @@ RASA_VERSION = "3.6.21"
 
 def _error(code: int, message: str, reason: str) -> dict[str, object]:
     """Rasa's ErrorResponse body (rasa/server.py)."""
-    return {"version": RASA_VERSION, "status": "failure", "message": message, "reason": reason,
-            "details": {}, "help": None, "code": code}
+    return {
+        "version": RASA_VERSION,
+        "status": "failure",
+        "message": message,
+        "reason": reason,
+        "details": {},
+        "help": None,
+        "code": code,
+    }
 
 
 def _parse_body(text: str) -> dict[str, object]:
     if "wohnung" in text.lower():
-        ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "housing", "confidence": 0.28},
-                   {"name": "registration_address", "confidence": 0.25}, {"name": "school", "confidence": 0.1}]
+        ranking = [
+            {"name": "nlu_fallback", "confidence": 0.3},
+            {"name": "housing", "confidence": 0.28},
+            {"name": "registration_address", "confidence": 0.25},
+            {"name": "school", "confidence": 0.1},
+        ]
     else:
-        ranking = [{"name": "book_appointment", "confidence": 0.962}, {"name": "cancel_appointment", "confidence": 0.021},
-                   {"name": "appointment_status", "confidence": 0.017}]
+        ranking = [
+            {"name": "book_appointment", "confidence": 0.962},
+            {"name": "cancel_appointment", "confidence": 0.021},
+            {"name": "appointment_status", "confidence": 0.017},
+        ]
     start = text.find("Köln")
-    entities = [] if start < 0 else [{"entity": "municipality", "start": start, "end": start + 4,
-                                      "confidence_entity": 0.998, "value": "koeln",
-                                      "extractor": "DIETClassifier"}]
-    return {"text": text, "intent": ranking[0], "entities": entities,
-            "text_tokens": [[0, len(text)]], "intent_ranking": ranking,
-            "response_selector": {"all_retrieval_intents": [], "default": {
-                "response": {"responses": None, "confidence": 0.0, "intent_response_key": None,
-                             "utter_action": "utter_None"}, "ranking": []}}}
+    entities = (
+        []
+        if start < 0
+        else [
+            {
+                "entity": "municipality",
+                "start": start,
+                "end": start + 4,
+                "confidence_entity": 0.998,
+                "value": "koeln",
+                "extractor": "DIETClassifier",
+            }
+        ]
+    )
+    return {
+        "text": text,
+        "intent": ranking[0],
+        "entities": entities,
+        "text_tokens": [[0, len(text)]],
+        "intent_ranking": ranking,
+        "response_selector": {
+            "all_retrieval_intents": [],
+            "default": {
+                "response": {
+                    "responses": None,
+                    "confidence": 0.0,
+                    "intent_response_key": None,
+                    "utter_action": "utter_None",
+                },
+                "ranking": [],
+            },
+        },
+    }
 
 
 class FakeRasa(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         payload = json.loads(self.rfile.read(length) or b"{}")
         text = payload.get("text", "")
@@ -51,7 +90,9 @@ class FakeRasa(BaseHTTPRequestHandler):
         if "SLOW" in text:
             time.sleep(1.5)
         if "CRASH" in text:
-            return self._send(500, _error(500, "An unexpected error occurred. Error: boom", "ParsingError"))
+            return self._send(
+                500, _error(500, "An unexpected error occurred. Error: boom", "ParsingError")
+            )
         if "GARBAGE" in text:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -59,9 +100,15 @@ class FakeRasa(BaseHTTPRequestHandler):
             self.wfile.write(b"<html>not json")
             return None
         if not text:
-            return self._send(400, _error(
-                400, "No text message defined in request_body. Add text message to request body "
-                     "in order to obtain the intent and extracted entities.", "BadRequest"))
+            return self._send(
+                400,
+                _error(
+                    400,
+                    "No text message defined in request_body. Add text message to request body "
+                    "in order to obtain the intent and extracted entities.",
+                    "BadRequest",
+                ),
+            )
         return self._send(200, _parse_body(text))
 
     def _send(self, code: int, body: dict[str, object]) -> None:
@@ -72,7 +119,7 @@ class FakeRasa(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return None
 
 
@@ -87,7 +134,9 @@ def rasa_url() -> Iterator[str]:
 
 
 @pytest.fixture()
-def rasa(rasa_url: str, nlu_settings: Settings, classifier: BuiltinClassifier) -> Iterator[RasaClassifier]:
+def rasa(
+    rasa_url: str, nlu_settings: Settings, classifier: BuiltinClassifier
+) -> Iterator[RasaClassifier]:
     settings = nlu_settings.model_copy(update={"rasa_url": rasa_url, "rasa_timeout_s": 0.5})
     adapter = RasaClassifier(settings, classifier)
     yield adapter
@@ -96,9 +145,13 @@ def rasa(rasa_url: str, nlu_settings: Settings, classifier: BuiltinClassifier) -
 
 def test_rasa_answer_is_mapped(rasa: RasaClassifier) -> None:
     result = rasa.parse("Ich brauche einen Termin in Köln", "de")
-    assert result.intent.name == "book_appointment" and result.intent.confidence == pytest.approx(0.962)
+    assert result.intent.name == "book_appointment" and result.intent.confidence == pytest.approx(
+        0.962
+    )
     assert [s.name for s in result.intent_ranking][:2] == ["book_appointment", "cancel_appointment"]
-    assert [(e.entity, e.value, e.text) for e in result.entities] == [("municipality", "koeln", "Köln")]
+    assert [(e.entity, e.value, e.text) for e in result.entities] == [
+        ("municipality", "koeln", "Köln")
+    ]
     assert result.language == "de" and result.fallback is None
 
 
@@ -108,8 +161,14 @@ def test_rasa_nlu_fallback_becomes_our_fallback_with_candidates(rasa: RasaClassi
     assert [c.name for c in result.candidates] == ["housing", "registration_address", "school"]
 
 
-@pytest.mark.parametrize("text", ["CRASH Ich möchte ein Konto eröffnen", "GARBAGE Ich möchte ein Konto eröffnen",
-                                  "SLOW Ich möchte ein Konto eröffnen"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CRASH Ich möchte ein Konto eröffnen",
+        "GARBAGE Ich möchte ein Konto eröffnen",
+        "SLOW Ich möchte ein Konto eröffnen",
+    ],
+)
 def test_errors_and_time_outs_fall_back_to_the_builtin_model(
     rasa: RasaClassifier, classifier: BuiltinClassifier, text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -133,8 +192,12 @@ async def test_aparse_does_not_block(rasa: RasaClassifier) -> None:
     assert result.intent.name == "book_appointment"
 
 
-def test_build_classifier_with_rasa_backend(nlu_settings: Settings, rasa_url: str, trained_model: object) -> None:
-    settings = nlu_settings.model_copy(update={"nlu_backend": NluBackend.RASA, "rasa_url": rasa_url})
+def test_build_classifier_with_rasa_backend(
+    nlu_settings: Settings, rasa_url: str, trained_model: object
+) -> None:
+    settings = nlu_settings.model_copy(
+        update={"nlu_backend": NluBackend.RASA, "rasa_url": rasa_url}
+    )
     adapter = build_classifier(settings)
     assert isinstance(adapter, RasaClassifier)
     assert adapter.parse("Ich brauche einen Termin", "de").intent.name == "book_appointment"

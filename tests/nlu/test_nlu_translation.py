@@ -17,8 +17,10 @@ from nlu.translation import Translator, build_translator, installed_pairs
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_fr_en.argosmodel"
 
 pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("argostranslate") is None,
-                       reason="argostranslate (optional extra 'translate') is not installed"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("argostranslate") is None,
+        reason="argostranslate (optional extra 'translate') is not installed",
+    ),
     pytest.mark.filterwarnings("ignore"),  # torch/spacy/stanza import-time warnings
 ]
 
@@ -27,11 +29,23 @@ pytestmark = [
 def argos_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Install the fixture into a private argos home; argostranslate reads env at import."""
     home = tmp_path_factory.mktemp("argos")
-    keys = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR", "ARGOS_CHUNK_TYPE")
+    keys = (
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "ARGOS_PACKAGES_DIR",
+        "ARGOS_CHUNK_TYPE",
+    )
     saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update({"XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-                       "XDG_CACHE_HOME": str(home / "cache"), "ARGOS_PACKAGES_DIR": str(home / "packages"),
-                       "ARGOS_CHUNK_TYPE": "SPACY"})
+    os.environ.update(
+        {
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "ARGOS_PACKAGES_DIR": str(home / "packages"),
+            "ARGOS_CHUNK_TYPE": "SPACY",
+        }
+    )
     import argostranslate.package
 
     argostranslate.package.install_from_path(FIXTURE)
@@ -51,8 +65,12 @@ def translator(argos_dir: Path) -> Translator:
 
 
 @pytest.fixture(scope="module")
-def pivoting(nlu_settings: Settings, trained_model: IntentModel, translator: Translator) -> BuiltinClassifier:
-    return BuiltinClassifier(trained_model, policy_from(nlu_settings, trained_model), (), translator)
+def pivoting(
+    nlu_settings: Settings, trained_model: IntentModel, translator: Translator
+) -> BuiltinClassifier:
+    return BuiltinClassifier(
+        trained_model, policy_from(nlu_settings, trained_model), (), translator
+    )
 
 
 def test_installed_pairs_are_read_without_importing(argos_dir: Path) -> None:
@@ -61,13 +79,20 @@ def test_installed_pairs_are_read_without_importing(argos_dir: Path) -> None:
 
 def test_translator_translates(translator: Translator) -> None:
     assert translator.supports("fr", "en") and not translator.supports("ps", "en")
-    assert translator.translate("je veux ouvrir un compte bancaire", "fr", "en") == "i want to open a bank account"
+    assert (
+        translator.translate("je veux ouvrir un compte bancaire", "fr", "en")
+        == "i want to open a bank account"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("je veux ouvrir un compte bancaire", "bank_account"), ("je cherche un travail", "job_search"),
-     ("j'ai besoin d'un médecin", "health_care"), ("quel temps fait-il demain", "out_of_scope")],
+    [
+        ("je veux ouvrir un compte bancaire", "bank_account"),
+        ("je cherche un travail", "job_search"),
+        ("j'ai besoin d'un médecin", "health_care"),
+        ("quel temps fait-il demain", "out_of_scope"),
+    ],
 )
 def test_unsupported_language_is_classified_through_english(
     pivoting: BuiltinClassifier, text: str, intent: str
