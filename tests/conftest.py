@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.db import create_database_engine
 from core.migrate import upgrade
 from core.settings import Settings
-
-POSTGRES_URL = os.environ.get("LOTSE_TEST_DATABASE_URL", "")
-
-
-def _fresh_database_url(tmp_path: Path) -> tuple[str, str | None]:
-    """A new empty database: a SQLite file, or a new PostgreSQL database on the test server."""
-    if not POSTGRES_URL:
-        return f"sqlite:///{tmp_path / 'test.db'}", None
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_database_engine(POSTGRES_URL)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    return f"{base}/{name}", name
-
-
-def _drop_database(name: str) -> None:
-    admin = create_database_engine(POSTGRES_URL)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+from tests.database import drop_database, fresh_database
 
 
 @pytest.fixture
 def empty_engine(tmp_path: Path) -> Iterator[Engine]:
     """An engine on a new, empty database (no tables)."""
-    url, name = _fresh_database_url(tmp_path)
+    url, name = fresh_database(tmp_path)
     engine = create_database_engine(url)
     yield engine
     engine.dispose()
-    if name:
-        _drop_database(name)
+    drop_database(name)
 
 
 @pytest.fixture

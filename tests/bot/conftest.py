@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -15,36 +13,13 @@ import httpx
 import pytest
 import uvicorn
 from pydantic import SecretStr
-from sqlalchemy import text
 
 from core.db import create_database_engine
 from core.settings import Role, Settings
 from tests.bot.fake_telegram import FakeTelegram
+from tests.database import drop_database, fresh_database
 
-POSTGRES_URL = os.environ.get("LOTSE_TEST_DATABASE_URL", "")
 WEBHOOK_SECRET = "s3cr3t-Token_for-the-webhook-0123456789"
-
-
-def fresh_database(directory: Path) -> tuple[str, str | None]:
-    """A new empty database (SQLite file, or PostgreSQL when LOTSE_TEST_DATABASE_URL is set)."""
-    if not POSTGRES_URL:
-        return f"sqlite:///{directory / 'bot.db'}", None
-    name = f"b_{uuid.uuid4().hex[:12]}"
-    admin = create_database_engine(POSTGRES_URL)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    return f"{base}/{name}", name
-
-
-def drop_database(name: str | None) -> None:
-    if not name:
-        return
-    admin = create_database_engine(POSTGRES_URL)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module")

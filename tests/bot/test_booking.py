@@ -27,7 +27,13 @@ from tests.bot.driver import Chat
 pytestmark = pytest.mark.db
 
 
-def book(chat: Chat, name: str = "Amal", words: str | None = "Ich brauche Hilfe mit dem Jobcenter") -> None:
+def book(chat: Chat, name: str | None = "Amal", words: str | None = "Ich brauche Hilfe mit dem Jobcenter") -> None:
+    fill_intake(chat, name, words)
+    chat.press(chat.first_action("book:slot:"))
+
+
+def fill_intake(chat: Chat, name: str | None, words: str | None) -> None:
+    """Routing answers, consent and the minimal data, up to the slot choice."""
     chat.press("book")
     chat.press("book:go")
     while any(a.startswith("book:answer:") for a in chat.actions()):
@@ -35,7 +41,10 @@ def book(chat: Chat, name: str = "Amal", words: str | None = "Ich brauche Hilfe 
     chat.press("consent:yes")
     if "book:details" in chat.actions():
         chat.press("book:details")
-    chat.say(name)
+    if name:
+        chat.say(name)
+    else:
+        chat.press("book:skip_name")
     chat.press("book:skip_phone")
     chat.press(chat.first_action("book:interpreter:"))
     if words:
@@ -43,7 +52,6 @@ def book(chat: Chat, name: str = "Amal", words: str | None = "Ich brauche Hilfe 
     else:
         chat.press("book:skip_words")
     chat.press("book:children:no")
-    chat.press(chat.first_action("book:slot:"))
 
 
 @pytest.mark.parametrize("language", CURATED)
@@ -197,18 +205,7 @@ def test_waitlist_offer_hold_and_expiry(lotse) -> None:  # type: ignore[no-untyp
         chat.ready("dortmund", "fa")
     book(first)
     for chat in (second, third):
-        chat.press("book")
-        chat.press("book:go")
-        while any(a.startswith("book:answer:") for a in chat.actions()):
-            chat.press(chat.first_action("book:answer:"))
-        chat.press("consent:yes")
-        if "book:details" in chat.actions():
-            chat.press("book:details")
-        chat.press("book:skip_name")
-        chat.press("book:skip_phone")
-        chat.press(chat.first_action("book:interpreter:"))
-        chat.press("book:skip_words")
-        chat.press("book:children:skip")
+        fill_intake(chat, name=None, words=None)
         chat.press("book:waitlist")
     first.command("menu")
     first.press_any("appointment:cancel")
