@@ -54,6 +54,8 @@ def serve(
                 "Lotse is starting:",
                 f"  web chat     {base}/chat/moers   (any municipality slug, e.g. /chat/koeln?lang=ar)",
                 f"  API docs     {base}/docs",
+                f"  dashboard    {base}/dashboard   (users: lotse admin create-user / seed-demo)",
+                f"  volunteers   {base}/links",
                 f"  health       {base}/health  and  {base}/ready",
                 f"  database     {settings.resolved_database_url.split('@')[-1]}",
                 "  telegram     " + ("polling" if settings.telegram_token and not settings.telegram_webhook_secret
