@@ -8,6 +8,7 @@ from bot.replies import Button, ContactView, Reply
 from bot.turn import Turn
 from content.library import Answer
 from content.schema import Contact
+from core.municipality import Team
 
 
 def contact_view(contact: Contact) -> ContactView:
@@ -26,6 +27,24 @@ def contact_view(contact: Contact) -> ContactView:
         opening_hours=tuple(contact.opening_hours),
         appointment_only=contact.appointment_only,
         verified=contact.verified,
+    )
+
+
+def team_contact(team: Team) -> ContactView:
+    """A team's public contact data as shown to newcomers (never more than it publishes)."""
+    return ContactView(
+        name=f"{team.name} ({team.organisation})",
+        address=team.address,
+        map_url=(
+            f"https://www.openstreetmap.org/search?query={quote_plus(team.address)}"
+            if team.address
+            else None
+        ),
+        phone=team.phone,
+        email=team.email,
+        website=team.website,
+        opening_hours=tuple(team.office_hours),
+        verified=team.verified,
     )
 
 

@@ -116,6 +116,9 @@ class DialogueEngine:
 
     def _dispatch_action(self, turn: Turn, action: str) -> None:
         name, _, argument = action.partition(":")
+        if name == "cmd":  # a button standing for a command (web chat menu, "change language")
+            COMMANDS.get(argument, topics.show_help)(turn, "")
+            return
         handler = ACTIONS.get(name)
         if handler is None:
             topics.show_menu(turn, "")

@@ -8,6 +8,7 @@ from itertools import groupby
 
 from sqlmodel import select
 
+from bot.answers import team_contact
 from bot.dates import day_label, time_label, when_label
 from bot.flows.consent import ask_consent
 from bot.flows.dispatch import Handler, TextHandler
@@ -81,18 +82,11 @@ def _routing_step(turn: Turn) -> None:
 
 
 def _refer(turn: Turn, result: Route | None) -> None:
-    turn.say(turn.t("booking.refer"))
-    if result is not None and result.team is not None:
-        _public_contact(turn, result.team)
+    team = result.team if result is not None else None
+    turn.say(turn.t("booking.refer"), contacts=[team_contact(team)] if team else [])
     from bot.flows import topics
 
     topics.answer_topic(turn, "counselling_services")
-
-
-def _public_contact(turn: Turn, team: Team) -> None:
-    lines = [f"{team.name} ({team.organisation})"]
-    lines += [v for v in (team.address, team.phone, team.email, team.website) if v]
-    turn.say("\n".join(lines))
 
 
 def _team_found(turn: Turn, result: Route) -> None:
@@ -119,8 +113,7 @@ def after_consent(turn: Turn, purpose: str, agreed: bool) -> None:
         return
     if not agreed:
         turn.forget("routing")
-        turn.say(turn.t("booking.no_consent"))
-        _public_contact(turn, team)
+        turn.say(turn.t("booking.no_consent"), contacts=[team_contact(team)])
         from bot.flows import topics
 
         topics.show_menu(turn, "")
@@ -296,21 +289,12 @@ def _confirmation(turn: Turn, booking: Booking, team: Team) -> None:
     where = team.address or turn.t("booking.address_follows")
     summary = turn.t("booking.ics_summary", team=team.name)
     ics = booking_ics(booking, summary, team.address or team.name, turn.t("booking.bring"))
-    from bot.replies import ContactView
-
-    contact = ContactView(
-        name=f"{team.name} ({team.organisation})",
-        address=team.address,
-        map_url=(f"https://www.openstreetmap.org/search?query={team.address}" if team.address else None),
-        phone=team.phone, email=team.email, website=team.website,
-        opening_hours=tuple(team.office_hours), verified=team.verified,
-    )
     turn.say(
         turn.t("booking.confirmed", when=when, where=where, reference=booking.reference),
         [[turn.button("booking.cancel", "appointment:cancel"), turn.button("booking.reschedule", "appointment:reschedule")],
          [turn.button("button.menu", "menu")]],
         title=turn.t("booking.confirmed_title"),
-        contacts=[contact],
+        contacts=[team_contact(team)],
         checklist=[turn.t("booking.bring")],
         notes=[turn.t("booking.no_promise"), turn.t("booking.how_to_cancel")],
         attachment=Attachment(f"lotse-{booking.reference}.ics", "text/calendar", ics),

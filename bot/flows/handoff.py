@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.answers import team_contact
 from bot.flows.consent import ask_consent
 from bot.flows.dispatch import Handler, TextHandler
 from bot.turn import Turn
@@ -36,20 +37,9 @@ def after_consent(turn: Turn, agreed: bool) -> None:
     team_id = turn.conversation.context.get("handoff_team")
     team = turn.session.get(Team, team_id) if isinstance(team_id, int) else None
     if not agreed or team is None:
-        turn.say(turn.t("handoff.without_consent"))
-        if team is not None:
-            _public_contact(turn, team)
+        turn.say(turn.t("handoff.without_consent"), contacts=[team_contact(team)] if team else [])
         return
     _ask_question(turn, team)
-
-
-def _public_contact(turn: Turn, team: Team) -> None:
-    lines = [team.name, team.organisation]
-    if team.phone:
-        lines.append(team.phone)
-    if team.website:
-        lines.append(team.website)
-    turn.say("\n".join(lines), [[turn.button("button.menu", "menu")]])
 
 
 def on_question_text(turn: Turn, text: str) -> None:

@@ -152,12 +152,5 @@ def on_place(turn: Turn, slug: str) -> None:
 ACTIONS: dict[str, Handler] = {
     "lang": on_language,
     "place": on_place,
-    "cmd": lambda turn, name: _command(turn, name),
 }
 TEXT_STATES: dict[str, TextHandler] = {"place": on_place_text}
-
-
-def _command(turn: Turn, name: str) -> None:
-    from bot.engine import COMMANDS
-
-    COMMANDS.get(name, topics.show_help)(turn, "")

@@ -14,7 +14,6 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from core.db import create_database_engine
 from core.settings import Role, Settings
 from tests.bot.fake_telegram import FakeTelegram
 from tests.database import drop_database, fresh_database
