@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from sqlalchemy.exc import IntegrityError
@@ -12,10 +13,18 @@ from bot.flows.dispatch import Handler, TextHandler
 from bot.replies import Incoming, Reply
 from bot.services import BotServices
 from bot.turn import Turn
+from bot.wire import reply_from_json, reply_to_json
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import LotseError
-from core.person import Conversation, ProcessedUpdate, find_or_create_identity
+from core.metrics import DUPLICATES, MESSAGES_IN
+from core.person import (
+    Conversation,
+    ProcessedUpdate,
+    find_or_create_identity,
+    find_processed,
+    forget_replies,
+)
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
@@ -49,33 +58,53 @@ class DialogueEngine:
         self.services = services
 
     def handle(self, incoming: Incoming) -> list[Reply]:
-        """Replies to send for this event; [] for a replayed update."""
+        """Replies to send for this event. A replayed update gets the replies of its first
+        handling while the channel has not confirmed them (see `delivered`), else []."""
+        MESSAGES_IN.labels(incoming.channel).inc()
         for attempt in range(3):
             try:
                 with transaction(self.services.db) as session:
-                    if incoming.update_key and not self._first_delivery(session, incoming):
-                        log.info("duplicate update ignored channel=%s", incoming.channel)
-                        return []
+                    if incoming.update_key:
+                        seen = find_processed(session, incoming.channel, incoming.update_key)
+                        if seen is not None:
+                            DUPLICATES.labels(incoming.channel).inc()
+                            log.info("replayed update channel=%s", incoming.channel)
+                            return self._kept_replies(seen)
                     turn = self._turn(session, incoming)
                     self._dispatch(turn)
                     if turn.conversation is not None:  # None once the person deleted everything
                         turn.conversation.updated_at = utcnow()
                         session.add(turn.conversation)
+                    if incoming.update_key:
+                        session.add(self._record(incoming, turn))
                     return turn.replies
             except IntegrityError:
-                # Two first contacts of one new user raced; the retry finds the winner's rows.
+                # Two first contacts of one new user, or two deliveries of one update, raced;
+                # the retry finds the winner's rows.
                 if attempt == 2:
                     raise
         return []
 
-    def _first_delivery(self, session: Session, incoming: Incoming) -> bool:
-        try:
-            with session.begin_nested():
-                session.add(ProcessedUpdate(channel=incoming.channel, update_key=incoming.update_key or ""))
-                session.flush()
-        except IntegrityError:
-            return False
-        return True
+    def delivered(self, incoming: Incoming) -> None:
+        """The channel took this update's replies: a later replay is answered with nothing."""
+        if incoming.update_key:
+            with transaction(self.services.db) as session:
+                forget_replies(session, incoming.channel, incoming.update_key)
+
+    def _record(self, incoming: Incoming, turn: Turn) -> ProcessedUpdate:
+        person_id = turn.person.id if turn.conversation is not None else None
+        copy = (
+            self.services.cipher.encrypt(json.dumps([reply_to_json(r) for r in turn.replies]))
+            if turn.replies
+            else None
+        )
+        return ProcessedUpdate(
+            channel=incoming.channel, update_key=incoming.update_key or "", person_id=person_id, replies_enc=copy
+        )
+
+    def _kept_replies(self, seen: ProcessedUpdate) -> list[Reply]:
+        kept = self.services.cipher.decrypt(seen.replies_enc)
+        return [reply_from_json(item) for item in json.loads(kept)] if kept else []
 
     def _turn(self, session: Session, incoming: Incoming) -> Turn:
         cipher = self.services.cipher

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from anyio import to_thread
 from sqlmodel import Session, select
@@ -15,9 +16,11 @@ from bot.strings import Strings
 from bot.wire import reply_to_json
 from core.availability import team_timezone
 from core.booking import Booking
+from core.clock import utcnow
 from core.crypto import FieldCipher
 from core.db import transaction
 from core.handoff import HandoffRequest
+from core.metrics import MESSAGES_OUT, REMINDER_LAG
 from core.municipality import Team
 from core.outbox import OutboxKind, OutboxMessage, claim_due, mark_sent
 from core.person import Channel, ChannelIdentity, Person, WebInboxMessage
@@ -39,6 +42,8 @@ class Delivery:
     channel: Channel
     address: str
     replies: list[Reply]
+    kind: OutboxKind
+    due_at: datetime
 
 
 def compose(
@@ -90,7 +95,11 @@ def claim_deliveries(db_engine, cipher: FieldCipher, strings: Strings, limit: in
                 message.cancelled_at = message.claimed_at  # nobody to tell any more
                 continue
             assert message.id is not None and message.claim_token is not None
-            deliveries.append(Delivery(message.id, message.claim_token, identity.channel, address, replies))
+            deliveries.append(
+                Delivery(
+                    message.id, message.claim_token, identity.channel, address, replies, message.kind, message.due_at
+                )
+            )
     return deliveries
 
 
@@ -121,4 +130,11 @@ async def deliver_due(db_engine, cipher: FieldCipher, strings: Strings, telegram
                 continue
         if await to_thread.run_sync(mark_delivered, db_engine, delivery):
             sent += 1
+            MESSAGES_OUT.labels(delivery.channel, str(delivery.kind)).inc(len(delivery.replies))
+            REMINDER_LAG.labels(str(delivery.kind)).observe(_age(delivery.due_at))
     return sent
+
+
+def _age(due_at: datetime) -> float:
+    due = due_at if due_at.tzinfo else due_at.replace(tzinfo=UTC)
+    return max(0.0, (utcnow() - due).total_seconds())

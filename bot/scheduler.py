@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from anyio import to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.notices import TelegramSend, deliver_due
 from bot.services import BotServices
+from core.clock import utcnow
 from core.db import transaction
 from core.intake import expire_holds
+from core.person import expire_processed
 from core.retention import purge
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,20 @@ def build_scheduler(
             counts = purge(session, settings.retention_conversation_days, settings.retention_closed_intake_days)
         log.info("retention purge: %s", counts)
 
+    def forget_old_replies() -> None:
+        with transaction(services.db) as session:
+            counts = expire_processed(
+                session,
+                utcnow(),
+                keep_replies=timedelta(minutes=settings.reply_copy_minutes),
+                keep_keys=timedelta(days=settings.replay_key_days),
+            )
+        if any(counts.values()):
+            log.info("expired reply copies and update keys: %s", counts)
+
+    async def in_thread_forget() -> None:
+        await to_thread.run_sync(forget_old_replies)
+
     async def in_thread_expire() -> None:
         await to_thread.run_sync(expire)
 
@@ -51,5 +68,6 @@ def build_scheduler(
     scheduler.add_job(in_thread_expire, "interval", minutes=1, id="expire_holds", **common)
     if webhooks is not None:
         scheduler.add_job(webhooks, "interval", seconds=15, id="deliver_webhooks", **common)
+    scheduler.add_job(in_thread_forget, "interval", minutes=10, id="expire_reply_copies", **common)
     scheduler.add_job(in_thread_retention, "cron", hour=3, minute=15, id="retention_purge", **common)
     return scheduler

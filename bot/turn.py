@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from bot.replies import Button, Incoming, Reply
+from core.metrics import NLU_FALLBACKS, NLU_LATENCY, NLU_PARSES
 from core.municipality import Municipality
 from core.person import ChannelIdentity, Conversation, Person
 from nlu.result import ParseResult
@@ -31,7 +33,13 @@ class Turn:
         """NLU once per text and turn (the emergency check and the question share it)."""
         key = (text, self.conversation.language)
         if key not in self._parsed:
-            self._parsed[key] = self.services.classifier.parse(text, self.conversation.language)
+            started = time.perf_counter()
+            result = self.services.classifier.parse(text, self.conversation.language)
+            NLU_LATENCY.observe(time.perf_counter() - started)
+            NLU_PARSES.labels(result.intent.name).inc()
+            if result.fallback is not None:
+                NLU_FALLBACKS.labels(str(result.fallback)).inc()
+            self._parsed[key] = result
         return self._parsed[key]
 
     @property

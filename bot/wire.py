@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
-from bot.replies import Reply
+from bot.replies import Attachment, Button, ContactView, Reply
 from core.language import direction
 
 
@@ -46,3 +47,39 @@ def reply_to_json(reply: Reply) -> dict[str, object]:
             else None
         ),
     }
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """The inverse of reply_to_json (used for the kept copy of a turn's replies)."""
+    attachment = data.get("attachment")
+    return Reply(
+        text=data["text"],
+        language=data["language"],
+        title=data.get("title"),
+        contacts=[
+            ContactView(
+                name=c["name"],
+                address=c.get("address"),
+                map_url=c.get("map_url"),
+                phone=c.get("phone"),
+                email=c.get("email"),
+                website=c.get("website"),
+                booking_url=c.get("booking_url"),
+                opening_hours=tuple(c.get("opening_hours") or ()),
+                appointment_only=bool(c.get("appointment_only")),
+                verified=bool(c.get("verified")),
+            )
+            for c in data.get("contacts") or []
+        ],
+        checklist=list(data.get("checklist") or []),
+        checklist_title=data.get("checklist_title"),
+        notes=list(data.get("notes") or []),
+        links=[(link["label"], link["url"]) for link in data.get("links") or []],
+        buttons=[[Button(b["label"], b["action"]) for b in row] for row in data.get("buttons") or []],
+        attachment=(
+            Attachment(attachment["filename"], attachment["mime_type"], base64.b64decode(attachment["data_base64"]))
+            if attachment
+            else None
+        ),
+        urgent=bool(data.get("urgent")),
+    )

@@ -18,6 +18,7 @@ from core.booking import (
     transition,
 )
 from core.clock import utcnow
+from core.metrics import BOOKING_EVENTS
 from core.municipality import Team
 from core.outbox import OutboxKind, cancel_pending, enqueue
 from core.referral import resolve_code
@@ -32,6 +33,7 @@ def new_reference() -> str:
 
 
 def _event(session: Session, booking: Booking, event: str) -> None:
+    BOOKING_EVENTS.labels(event).inc()
     enqueue(
         session,
         OutboxKind.WEBHOOK,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import UniqueConstraint, delete, text, update
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
 from core.columns import encrypted_column, enum_type, json_column
@@ -70,7 +70,11 @@ class Conversation(SQLModel, table=True):
 
 
 class ProcessedUpdate(SQLModel, table=True):
-    """An inbound update already handled: replays change nothing."""
+    """An inbound update already handled: a replay changes nothing and gets the same answer.
+
+    The replies are kept (encrypted) until the channel confirms delivery, so an update whose
+    process died between commit and send is answered when the channel delivers it again.
+    """
 
     __tablename__ = "processed_update"
     __table_args__ = (UniqueConstraint("channel", "update_key", name="uq_processed_update"),)
@@ -79,6 +83,45 @@ class ProcessedUpdate(SQLModel, table=True):
     channel: Channel = Field(sa_type=enum_type(Channel))
     update_key: str = Field(max_length=128)
     received_at: datetime = Field(default_factory=utcnow, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL", index=True)
+    replies_enc: bytes | None = Field(default=None, sa_column=encrypted_column())
+
+
+def find_processed(session: Session, channel: Channel, update_key: str) -> ProcessedUpdate | None:
+    return session.exec(
+        select(ProcessedUpdate).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == update_key
+        )
+    ).first()
+
+
+def forget_replies(session: Session, channel: Channel, update_key: str) -> None:
+    """The channel has the replies: drop our copy. Losing this write on a crash is harmless
+    (the copy expires), so PostgreSQL need not wait for the flush to disk."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    session.execute(
+        update(ProcessedUpdate)
+        .where(
+            col(ProcessedUpdate.channel) == channel,
+            col(ProcessedUpdate.update_key) == update_key,
+            col(ProcessedUpdate.replies_enc).is_not(None),
+        )
+        .values(replies_enc=None)
+    )
+
+
+def expire_processed(session: Session, now: datetime, keep_replies: timedelta, keep_keys: timedelta) -> dict[str, int]:
+    """Undelivered reply copies after `keep_replies`; replay keys after `keep_keys`."""
+    cleared = session.execute(
+        update(ProcessedUpdate)
+        .where(col(ProcessedUpdate.replies_enc).is_not(None), ProcessedUpdate.received_at < now - keep_replies)
+        .values(replies_enc=None)
+    )
+    dropped = session.execute(
+        delete(ProcessedUpdate).where(col(ProcessedUpdate.received_at) < now - keep_keys)
+    )
+    return {"reply_copies": cleared.rowcount or 0, "update_keys": dropped.rowcount or 0}  # type: ignore[attr-defined]
 
 
 def find_or_create_identity(

@@ -12,7 +12,7 @@ from core.clock import utcnow
 from core.consent import ConsentRecord, withdraw_all
 from core.handoff import HandoffRequest
 from core.outbox import OutboxMessage, cancel_pending
-from core.person import ChannelIdentity, Conversation, Person, WebInboxMessage
+from core.person import ChannelIdentity, Conversation, Person, ProcessedUpdate, WebInboxMessage
 
 CLOSED_STATUSES = (
     BookingStatus.DECLINED,
@@ -60,6 +60,11 @@ def delete_person(session: Session, person: Person) -> list[Booking]:
         update(AuditEvent)
         .where(col(AuditEvent.actor) == f"person:{person.pseudonym}")
         .values(actor="person:deleted")
+    )
+    session.execute(
+        update(ProcessedUpdate)
+        .where(col(ProcessedUpdate.person_id) == person.id)
+        .values(replies_enc=None, person_id=None)
     )
     for table in (OutboxMessage, WaitlistEntry, WebInboxMessage, Conversation, ChannelIdentity):
         for row in session.exec(select(table).where(table.person_id == person.id)):  # type: ignore[attr-defined]

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
 
     retention_conversation_days: int = 30
     retention_closed_intake_days: int = 90
+    reply_copy_minutes: int = Field(
+        default=60, description="Keep an undelivered reply copy this long for a channel's redelivery"
+    )
+    replay_key_days: int = Field(default=7, description="Remember handled update ids this long")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token required by /metrics (unset: open, for internal networks)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> Settings:

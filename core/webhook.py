@@ -27,6 +27,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.booking import Booking
 from core.clock import utcnow
+from core.metrics import WEBHOOK_DELIVERIES
 from core.columns import encrypted_column, json_column
 from core.crypto import FieldCipher
 from core.db import transaction
@@ -274,6 +275,7 @@ async def deliver_due_webhooks(
     async def one(attempt: _Attempt) -> bool:
         async with limit:
             error = await _post(http, attempt, moment)
+        WEBHOOK_DELIVERIES.labels("ok" if error is None else "failed").inc()
         if error is not None:
             log.info("webhook attempt failed outbox=%s attempt=%d error=%s", attempt.message_id, attempt.attempts, error)
         return await to_thread.run_sync(_settle, engine, attempt, error, moment)

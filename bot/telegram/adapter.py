@@ -5,17 +5,19 @@ from __future__ import annotations
 import hmac
 import io
 import logging
+import time
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.engine import DialogueEngine
 from bot.replies import Incoming, Reply
 from bot.telegram.render import keyboard, plain_text, render_html
+from core.metrics import MESSAGES_OUT, REPLY_LATENCY, SEND_ERRORS, TURN_ERRORS
 from core.person import Channel
 from core.settings import Settings
 
@@ -80,6 +82,35 @@ async def _answer_callback(query: CallbackQuery) -> None:
         log.info("callback query already answered or expired")
 
 
+async def answer_update(bot: Bot, dialogue: DialogueEngine, update: Update) -> None:
+    """Handle one update and send its replies; raises when they could not be sent, so the
+    webhook answers 500 and Telegram delivers the update again (the kept replies go out)."""
+    started = time.perf_counter()
+    incoming = incoming_from_update(update)
+    if incoming is None:
+        return
+    if update.callback_query is not None:
+        await _answer_callback(update.callback_query)
+    try:
+        replies = await to_thread.run_sync(dialogue.handle, incoming)
+    except Exception:
+        TURN_ERRORS.labels(Channel.TELEGRAM).inc()
+        raise
+    try:
+        await send_replies(bot, incoming.external_id, replies)
+    except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone: retrying won't help
+        SEND_ERRORS.labels(Channel.TELEGRAM).inc()
+        log.warning("telegram refused the replies: %s", type(exc).__name__)
+    except Exception:
+        SEND_ERRORS.labels(Channel.TELEGRAM).inc()
+        raise
+    else:
+        MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc(len(replies))
+    if replies:
+        await to_thread.run_sync(dialogue.delivered, incoming)
+    REPLY_LATENCY.labels(Channel.TELEGRAM).observe(time.perf_counter() - started)
+
+
 def build_application(settings: Settings, dialogue: DialogueEngine, polling: bool) -> Application:  # type: ignore[type-arg]
     assert settings.telegram_token is not None
     builder = (
@@ -95,13 +126,7 @@ def build_application(settings: Settings, dialogue: DialogueEngine, polling: boo
     application = builder.build()
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        incoming = incoming_from_update(update)
-        if incoming is None:
-            return
-        if update.callback_query is not None:
-            await _answer_callback(update.callback_query)
-        replies = await to_thread.run_sync(dialogue.handle, incoming)
-        await send_replies(context.bot, incoming.external_id, replies)
+        await answer_update(context.bot, dialogue, update)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The exception only: updates and message texts carry personal data.
@@ -135,7 +160,11 @@ def webhook_router(settings: Settings) -> APIRouter:
             update = Update.de_json(payload, application.bot)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise HTTPException(status_code=400, detail="malformed update") from exc
-        await application.process_update(update)
+        try:
+            await answer_update(application.bot, request.app.state.dialogue, update)
+        except Exception:  # noqa: BLE001 - logged here; Telegram retries on a non-200
+            log.error("telegram update not answered; Telegram will deliver it again", exc_info=True)
+            return Response(status_code=500)
         return Response(status_code=200)
 
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,6 +19,7 @@ from bot.engine import DialogueEngine
 from bot.replies import Incoming
 from bot.wire import reply_to_json
 from core.db import transaction
+from core.metrics import MESSAGES_OUT, REPLY_LATENCY, TURN_ERRORS
 from core.language import CURATED, NATIVE_NAMES, direction, normalise_tag
 from core.municipality import Municipality
 from core.person import Channel, ChannelIdentity, WebInboxMessage
@@ -71,8 +73,16 @@ async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depen
         language_hint=normalise_tag(event.language),
         municipality_hint=event.municipality,
     )
-    replies = await to_thread.run_sync(dialogue.handle, incoming)
-    return ChatReplies(replies=[reply_to_json(r) for r in replies])
+    started = time.perf_counter()
+    try:
+        replies = await to_thread.run_sync(dialogue.handle, incoming)
+    except Exception:
+        TURN_ERRORS.labels(Channel.WEBCHAT).inc()
+        raise
+    MESSAGES_OUT.labels(Channel.WEBCHAT, "reply").inc(len(replies))
+    body = ChatReplies(replies=[reply_to_json(r) for r in replies])
+    REPLY_LATENCY.labels(Channel.WEBCHAT).observe(time.perf_counter() - started)
+    return body
 
 
 @router.get("/api/chat/inbox", response_model=ChatReplies, tags=["web chat"])

@@ -15,7 +15,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from core.settings import Role, Settings
-from tests.bot.fake_telegram import FakeTelegram
+from bench.fake_telegram import FakeTelegram
 from tests.database import drop_database, fresh_database
 
 WEBHOOK_SECRET = "s3cr3t-Token_for-the-webhook-0123456789"

@@ -94,15 +94,45 @@ def test_emergency_is_answered_first_from_every_state(lotse, state: str) -> None
     assert any(c.phone == "112" for c in first.contacts)
 
 
-def test_a_replayed_update_changes_nothing_and_sends_nothing(lotse) -> None:  # type: ignore[no-untyped-def]
+def test_a_replayed_update_changes_nothing_and_gets_the_same_answer_until_delivered(lotse) -> None:  # type: ignore[no-untyped-def]
     from bot.replies import Incoming
-    from core.person import Channel
+    from core.person import Channel, Conversation
 
     incoming = Incoming(Channel.WEBCHAT, "x" * 40, update_key="same-update", command="start", municipality_hint="hamm", language_hint="de")
-    assert lotse.dialogue.handle(incoming)
-    assert lotse.dialogue.handle(incoming) == []
+    first = lotse.dialogue.handle(incoming)
+    assert first
+    with Session(lotse.db) as session:
+        before = session.exec(select(Conversation)).one().model_dump(exclude={"updated_at"})
+    assert lotse.dialogue.handle(incoming) == first  # the process died before sending: same answer
+    lotse.dialogue.delivered(incoming)
+    assert lotse.dialogue.handle(incoming) == []  # delivered: a replay sends nothing
     with Session(lotse.db) as session:
         assert len(session.exec(select(ProcessedUpdate)).all()) == 1
+        assert session.exec(select(ProcessedUpdate)).one().replies_enc is None
+        assert session.exec(select(Conversation)).one().model_dump(exclude={"updated_at"}) == before
+
+
+def test_the_kept_copy_of_replies_is_encrypted_and_expires(lotse) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.replies import Incoming
+    from core.clock import utcnow
+    from core.person import Channel, expire_processed
+
+    incoming = Incoming(Channel.WEBCHAT, "y" * 40, update_key="kept", command="start", municipality_hint="hamm", language_hint="de")
+    replies = lotse.dialogue.handle(incoming)
+    with Session(lotse.db) as session:
+        row = session.exec(select(ProcessedUpdate)).one()
+        assert row.replies_enc is not None and replies[0].text[:20].encode() not in row.replies_enc
+        counts = expire_processed(session, utcnow() + timedelta(hours=2), timedelta(hours=1), timedelta(days=7))
+        session.commit()
+        assert counts == {"reply_copies": 1, "update_keys": 0}
+    assert lotse.dialogue.handle(incoming) == []
+    with Session(lotse.db) as session:
+        counts = expire_processed(session, utcnow() + timedelta(days=8), timedelta(hours=1), timedelta(days=7))
+        session.commit()
+        assert counts["update_keys"] == 1
+        assert session.exec(select(ProcessedUpdate)).all() == []
 
 
 def test_two_engines_on_one_database_share_the_conversation(lotse, app_settings, shared_classifier, shipped_content) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from core.person import Conversation, ProcessedUpdate
 from core.referral import LinkCode, new_code
 from core.settings import Settings
 from tests.bot.conftest import WEBHOOK_SECRET, LiveServer, channel_settings
-from tests.bot.fake_telegram import (
+from bench.fake_telegram import (
     Call,
     FakeTelegram,
     callback_update,
@@ -328,6 +328,23 @@ def test_the_same_update_twice_changes_nothing_and_sends_nothing_twice(chat: Cha
     with Session(module_lotse.db) as session:
         key = str(question["update_id"])
         assert session.exec(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_key == key)).one() == 1
+
+
+def test_replies_that_could_not_be_sent_go_out_once_when_telegram_delivers_again(
+    chat: Chat, fake_telegram: FakeTelegram, http: httpx.Client
+) -> None:
+    chat.ready("ar")
+    question = message_update(chat.id, QUESTION_AR)
+    fake_telegram.answer_error(1, 502, "Bad Gateway")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    failed = http.post("/telegram/webhook", json=question, headers=headers)
+    assert failed.status_code == 500  # so Telegram delivers the update again
+    assert chat.new_calls() == []
+    again = chat.deliver(question)  # Telegram's redelivery: the kept replies, not a new turn
+    assert again and len({c.shown for c in again}) == len(again)
+    assert all(c.method == "sendMessage" for c in again)
+    assert chat.deliver(question) == []  # delivered now: nothing twice
+    fake_telegram.rejected.clear()
 
 
 # ---- hostile input ------------------------------------------------------------------------

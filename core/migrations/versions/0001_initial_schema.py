@@ -66,17 +66,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('pseudonym', name='uq_person_pseudonym')
     )
-    op.create_table('processed_update',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('channel', sa.Enum('telegram', 'webchat', name='channel', native_enum=False, length=40), nullable=False),
-    sa.Column('update_key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('channel', 'update_key', name='uq_processed_update')
-    )
-    with op.batch_alter_table('processed_update', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_processed_update_received_at'), ['received_at'], unique=False)
-
     op.create_table('referrer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
@@ -154,6 +143,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code', name='uq_link_code_code')
     )
+    op.create_table('processed_update',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.Enum('telegram', 'webchat', name='channel', native_enum=False, length=40), nullable=False),
+    sa.Column('update_key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('replies_enc', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('channel', 'update_key', name='uq_processed_update')
+    )
+    with op.batch_alter_table('processed_update', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_processed_update_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_processed_update_received_at'), ['received_at'], unique=False)
+
     op.create_table('team',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -480,6 +484,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_team_municipality_id'))
 
     op.drop_table('team')
+    with op.batch_alter_table('processed_update', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_processed_update_received_at'))
+        batch_op.drop_index(batch_op.f('ix_processed_update_person_id'))
+
+    op.drop_table('processed_update')
     op.drop_table('link_code')
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversation_person_id'))
@@ -494,10 +503,6 @@ def downgrade() -> None:
 
     op.drop_table('channel_identity')
     op.drop_table('referrer')
-    with op.batch_alter_table('processed_update', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_processed_update_received_at'))
-
-    op.drop_table('processed_update')
     op.drop_table('person')
     with op.batch_alter_table('municipality', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_municipality_slug'))

@@ -190,6 +190,7 @@ class FakeTelegram:
     webhook_url: str | None = None
     _pending_429: int = 0
     _retry_after: int = 1
+    _pending_errors: list[tuple[int, str]] = field(default_factory=list)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _message_ids: dict[int, int] = field(default_factory=dict)
     _answered: set[str] = field(default_factory=set)
@@ -208,6 +209,11 @@ class FakeTelegram:
         with self._lock:
             self._pending_429 = times
             self._retry_after = retry_after
+
+    def answer_error(self, times: int, code: int = 502, description: str = "Bad Gateway") -> None:
+        """The next `times` calls fail with this HTTP error (Telegram having a bad moment)."""
+        with self._lock:
+            self._pending_errors.extend([(code, description)] * times)
 
     def queue_update(self, update: dict[str, Any]) -> None:
         with self._lock:
@@ -275,6 +281,10 @@ class FakeTelegram:
         if handler is None:
             return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         with self._lock:
+            if self._pending_errors and method.lower() != "getupdates":
+                code, description = self._pending_errors.pop(0)
+                self.rejected.append((method, params, str(code)))
+                return JSONResponse({"ok": False, "error_code": code, "description": description}, code)
             if self._pending_429 > 0:
                 self._pending_429 -= 1
                 retry = self._retry_after
