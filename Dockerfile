@@ -8,7 +8,7 @@ COPY nlu nlu
 COPY bot bot
 COPY api api
 COPY lotse lotse
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-core && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-core postgresql-client && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir ".[postgres]" && lotse nlu train
 RUN useradd --system --home /data lotse && mkdir -p /data && chown lotse /data
 USER lotse

@@ -23,7 +23,7 @@ from core.person import (
     ProcessedUpdate,
     find_or_create_identity,
     find_processed,
-    forget_replies,
+    record_delivery,
 )
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,12 @@ class DialogueEngine:
                     raise
         return []
 
-    def delivered(self, incoming: Incoming) -> None:
-        """The channel took this update's replies: a later replay is answered with nothing."""
+    def delivered(self, incoming: Incoming, finished: bool = True) -> None:
+        """The channel took the next of the replies `handle` returned (finished: the last);
+        a replay then returns only those not taken, and nothing once all were."""
         if incoming.update_key:
             with transaction(self.services.db) as session:
-                forget_replies(session, incoming.channel, incoming.update_key)
+                record_delivery(session, incoming.channel, incoming.update_key, finished)
 
     def _record(self, incoming: Incoming, turn: Turn) -> ProcessedUpdate:
         person_id = turn.person.id if turn.conversation is not None else None
@@ -104,7 +105,7 @@ class DialogueEngine:
 
     def _kept_replies(self, seen: ProcessedUpdate) -> list[Reply]:
         kept = self.services.cipher.decrypt(seen.replies_enc)
-        return [reply_from_json(item) for item in json.loads(kept)] if kept else []
+        return [reply_from_json(item) for item in json.loads(kept)[seen.replies_sent :]] if kept else []
 
     def _turn(self, session: Session, incoming: Incoming) -> Turn:
         cipher = self.services.cipher

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from anyio import to_thread
 from sqlmodel import Session, select
@@ -33,6 +33,7 @@ CHAT_KINDS = (
     OutboxKind.WAITLIST_OFFER,
 )
 TelegramSend = Callable[[str, list[Reply]], Awaitable[None]]
+LEASE = timedelta(minutes=5)  # a claim older than this was a crashed worker's: take it over
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,10 @@ def compose(
     return []
 
 
-def claim_deliveries(db_engine, cipher: FieldCipher, strings: Strings, limit: int = 50) -> list[Delivery]:  # type: ignore[no-untyped-def]
+def claim_deliveries(db_engine, cipher: FieldCipher, strings: Strings, limit: int = 50, lease: timedelta = LEASE) -> list[Delivery]:  # type: ignore[no-untyped-def]
     deliveries: list[Delivery] = []
     with transaction(db_engine) as session:
-        for message in claim_due(session, CHAT_KINDS, limit=limit):
+        for message in claim_due(session, CHAT_KINDS, limit=limit, lease=lease):
             person = session.get(Person, message.person_id) if message.person_id else None
             identity = session.exec(
                 select(ChannelIdentity).where(ChannelIdentity.person_id == message.person_id)
@@ -115,9 +116,9 @@ def mark_delivered(db_engine, delivery: Delivery) -> bool:  # type: ignore[no-un
         return ok
 
 
-async def deliver_due(db_engine, cipher: FieldCipher, strings: Strings, telegram_send: TelegramSend | None) -> int:  # type: ignore[no-untyped-def]
+async def deliver_due(db_engine, cipher: FieldCipher, strings: Strings, telegram_send: TelegramSend | None, lease: timedelta = LEASE) -> int:  # type: ignore[no-untyped-def]
     """Claim, send, mark sent. Web-chat messages are 'sent' by landing in the inbox on marking."""
-    deliveries = await to_thread.run_sync(claim_deliveries, db_engine, cipher, strings)
+    deliveries = await to_thread.run_sync(claim_deliveries, db_engine, cipher, strings, 50, lease)
     sent = 0
     for delivery in deliveries:
         if delivery.channel == Channel.TELEGRAM:

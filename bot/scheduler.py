@@ -30,7 +30,10 @@ def build_scheduler(
     settings = services.settings
 
     async def deliver() -> None:
-        sent = await deliver_due(services.db, services.cipher, services.strings, telegram_send)
+        sent = await deliver_due(
+            services.db, services.cipher, services.strings, telegram_send,
+            timedelta(seconds=settings.outbox_lease_seconds),
+        )
         if sent:
             log.info("delivered %d due messages", sent)
 

@@ -130,13 +130,11 @@ def restore(source: Path, url: str, *, replace: bool = False, pg_bin: Path | Non
     if manifest is not None and manifest.get("dialect") not in (None, kind):
         raise InvalidInput(f"the manifest of {source.name} does not describe this file (dialect differs)")
     if kind == "sqlite":
-        revision = _check_sqlite_file(source)
-        at_head = _check_revision(revision)
+        revision, at_head = _check_revision(_check_sqlite_file(source))
         _restore_sqlite(source, _sqlite_path(url), replace)
     else:
         tool = find_tool("pg_restore", pg_bin)
-        revision = _check_pg_archive(source, tool)
-        at_head = _check_revision(revision)
+        revision, at_head = _check_revision(_check_pg_archive(source, tool))
         _restore_postgres(source, url, tool, replace)
     expected = manifest.get("row_counts") if manifest is not None else None
     info = RestoreInfo(source, dialect, revision, at_head, row_counts(url),
@@ -290,7 +288,7 @@ def _backup_postgres(url: str, partial: Path, pg_bin: Path | None) -> tuple[str 
         with _connect(engine) as connection:
             connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
-                snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                snapshot = str(connection.execute(text("SELECT pg_export_snapshot()")).scalar_one())
                 revision, counts = _revision(connection), _counts(connection)
                 _run([str(tool), "--format=custom", f"--snapshot={snapshot}", f"--file={partial}",
                       f"--dbname={_libpq_url(url)}"], url, "pg_dump")
@@ -356,7 +354,8 @@ def _run(args: list[str], url: str | None, what: str) -> str:
     if password:
         env["PGPASSWORD"] = str(password)
     try:
-        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(args, env=env, capture_output=True, text=True, encoding="utf-8",
+                              errors="replace", check=False)
     except OSError as exc:
         raise InvalidInput(f"{what} cannot be run ({exc.strerror})") from exc
     if done.returncode != 0:
@@ -416,8 +415,8 @@ def _revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _check_revision(revision: str | None) -> bool:
-    """True when the backup is at this code's head; older revisions are upgraded after restore."""
+def _check_revision(revision: str | None) -> tuple[str, bool]:
+    """The revision, and whether it is this code's head (older ones are upgraded after restore)."""
     if revision is None:
         raise InvalidInput("the backup holds no schema revision (alembic_version): it is not a Lotse backup")
     scripts = ScriptDirectory(str(MIGRATIONS))
@@ -430,7 +429,7 @@ def _check_revision(revision: str | None) -> bool:
             f"the backup comes from a newer Lotse (schema revision {revision!r} is unknown to this version): "
             "upgrade Lotse first, then restore"
         )
-    return revision == scripts.get_current_head()
+    return revision, revision == scripts.get_current_head()
 
 
 def _file_kind(path: Path) -> str:

@@ -85,6 +85,7 @@ class ProcessedUpdate(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL", index=True)
     replies_enc: bytes | None = Field(default=None, sa_column=encrypted_column())
+    replies_sent: int = 0  # how many of the kept replies the channel has taken
 
 
 def find_processed(session: Session, channel: Channel, update_key: str) -> ProcessedUpdate | None:
@@ -95,11 +96,15 @@ def find_processed(session: Session, channel: Channel, update_key: str) -> Proce
     ).first()
 
 
-def forget_replies(session: Session, channel: Channel, update_key: str) -> None:
-    """The channel has the replies: drop our copy. Losing this write on a crash is harmless
-    (the copy expires), so PostgreSQL need not wait for the flush to disk."""
+def record_delivery(session: Session, channel: Channel, update_key: str, finished: bool) -> None:
+    """The channel took one more of the kept replies, or (finished) the last: then our copy
+    goes. Losing this write on a crash only means a redelivery resends one reply, so
+    PostgreSQL need not wait for the flush to disk."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    values: dict[str, object] = (
+        {"replies_enc": None} if finished else {"replies_sent": ProcessedUpdate.replies_sent + 1}
+    )
     session.execute(
         update(ProcessedUpdate)
         .where(
@@ -107,7 +112,7 @@ def forget_replies(session: Session, channel: Channel, update_key: str) -> None:
             col(ProcessedUpdate.update_key) == update_key,
             col(ProcessedUpdate.replies_enc).is_not(None),
         )
-        .values(replies_enc=None)
+        .values(**values)
     )
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_bot_username: str = "LotseBot"
     telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_max_rate: int = Field(
+        default=30, description="Messages per second this process sends to Telegram (Telegram's bot limit)"
+    )
 
     nlu_backend: NluBackend = NluBackend.BUILTIN
     nlu_model_path: Path | None = None
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
         default=60, description="Keep an undelivered reply copy this long for a channel's redelivery"
     )
     replay_key_days: int = Field(default=7, description="Remember handled update ids this long")
+    outbox_lease_seconds: int = Field(
+        default=300, description="A reminder claimed this long ago by a worker that died is taken over"
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="Bearer token required by /metrics (unset: open, for internal networks)"
     )

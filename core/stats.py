@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import UniqueConstraint, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class TopicCount(SQLModel, table=True):
@@ -35,22 +36,20 @@ def count_question(
     week: date,
     answered: bool,
 ) -> None:
-    row = session.exec(
-        select(TopicCount).where(
-            TopicCount.municipality_id == municipality_id,
-            TopicCount.topic == topic,
-            TopicCount.language == language,
-            TopicCount.week == week,
-            TopicCount.answered == answered,
-        )
-    ).first()
-    if row is None:
-        row = TopicCount(
-            municipality_id=municipality_id,
-            topic=topic,
-            language=language,
-            week=week,
-            answered=answered,
-        )
-        session.add(row)
-    row.count += 1
+    """One more question: an atomic increment, so concurrent workers never lose a count."""
+    key = (
+        (col(TopicCount.municipality_id).is_(None) if municipality_id is None else col(TopicCount.municipality_id) == municipality_id),
+        col(TopicCount.topic) == topic,
+        col(TopicCount.language) == language,
+        col(TopicCount.week) == week,
+        col(TopicCount.answered) == answered,
+    )
+    increment = update(TopicCount).where(*key).values(count=TopicCount.count + 1)
+    if session.execute(increment).rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(TopicCount(municipality_id=municipality_id, topic=topic, language=language,
+                                   week=week, answered=answered, count=1))
+    except IntegrityError:  # another worker created the row just now
+        session.execute(increment)

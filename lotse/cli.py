@@ -10,6 +10,7 @@ import uvicorn
 
 from api.admin_cli import app as admin_app
 from api.links_cli import app as links_app
+from bench.cli import app as bench_app
 from content.cli import app as content_app
 from core import migrate
 from core.db import build_engine
@@ -26,6 +27,7 @@ app.add_typer(nlu_app, name="nlu", help="Intent recognition: train, predict, eva
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(links_app, name="links", help="Volunteer links: create, revoke, stats.")
 app.add_typer(admin_app, name="admin", help="Team credentials and dashboard users.")
+app.add_typer(bench_app, name="bench", help="Benchmarks through the real channels: load and faults.")
 
 
 @app.callback()
@@ -94,6 +96,75 @@ def db_sync(ctx: typer.Context) -> None:
         raise typer.Exit(1)
     prepare_database(settings, build_engine(settings), content)
     typer.echo("reference data synced")
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Backup file to write (a manifest FILE.json is written beside it)"),
+    pg_bin: Path = typer.Option(None, help="Directory holding pg_dump (default: newest /usr/lib/postgresql/*/bin, then PATH)"),
+) -> None:
+    """Back up the database while the service runs (SQLite online backup / pg_dump snapshot)."""
+    import time
+
+    from core.backup import backup
+    from core.errors import LotseError
+
+    settings: Settings = ctx.obj
+    started = time.perf_counter()
+    try:
+        info = backup(settings.resolved_database_url, file, pg_bin=pg_bin)
+    except LotseError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup written: {info.path} ({info.bytes} bytes, {time.perf_counter() - started:.2f} s)")
+    typer.echo(f"  manifest   {info.path.name}.json")
+    typer.echo(f"  dialect    {info.dialect}")
+    typer.echo(f"  revision   {info.alembic_revision}")
+    typer.echo(f"  sha256     {info.sha256}")
+    typer.echo(f"  created at {info.created_at.isoformat()}")
+    for table, count in info.row_counts.items():
+        typer.echo(f"  {table:<24} {count:>8}")
+
+
+@db_app.command("restore")
+def db_restore(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Backup file written by `lotse db backup`"),
+    yes: bool = typer.Option(False, "--yes", help="Replace a target database that is not empty"),
+    pg_bin: Path = typer.Option(None, help="Directory holding pg_restore (default: newest /usr/lib/postgresql/*/bin, then PATH)"),
+) -> None:
+    """Restore a backup into the configured database. Stop the service first."""
+    import time
+
+    from core.backup import restore
+    from core.errors import LotseError
+
+    settings: Settings = ctx.obj
+    started = time.perf_counter()
+    try:
+        info = restore(file, settings.resolved_database_url, replace=yes, pg_bin=pg_bin)
+    except LotseError as exc:
+        hint = " (pass --yes to replace it)" if exc.code == "conflict" else ""
+        typer.echo(f"restore refused: {exc}{hint}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored {info.source} ({info.dialect}, revision {info.alembic_revision}, "
+               f"{time.perf_counter() - started:.2f} s)")
+    if not info.at_head:
+        typer.echo("  the schema is older than this Lotse: run `lotse db upgrade` (or start with auto-migrate)")
+    typer.echo(f"  {'table':<24} {'restored':>8} {'manifest':>8}")
+    expected = info.expected or {}
+    for table in sorted(set(info.row_counts) | set(expected)):
+        restored = info.row_counts.get(table, "-")
+        listed = expected.get(table, "-") if info.expected is not None else "-"
+        typer.echo(f"  {table:<24} {restored:>8} {listed:>8}")
+    if info.expected is None:
+        typer.echo("  no manifest beside the file: row counts not compared")
+    elif info.mismatches:
+        typer.echo(f"row counts differ from the manifest: {', '.join(info.mismatches)}", err=True)
+        raise typer.Exit(1)
+    else:
+        typer.echo("  row counts match the manifest")
 
 
 @telegram_app.command("set-webhook")

@@ -96,18 +96,20 @@ async def answer_update(bot: Bot, dialogue: DialogueEngine, update: Update) -> N
     except Exception:
         TURN_ERRORS.labels(Channel.TELEGRAM).inc()
         raise
-    try:
-        await send_replies(bot, incoming.external_id, replies)
-    except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone: retrying won't help
-        SEND_ERRORS.labels(Channel.TELEGRAM).inc()
-        log.warning("telegram refused the replies: %s", type(exc).__name__)
-    except Exception:
-        SEND_ERRORS.labels(Channel.TELEGRAM).inc()
-        raise
-    else:
-        MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc(len(replies))
-    if replies:
-        await to_thread.run_sync(dialogue.delivered, incoming)
+    for index, reply in enumerate(replies):
+        try:
+            await send_replies(bot, incoming.external_id, [reply])
+        except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone: retrying won't help
+            SEND_ERRORS.labels(Channel.TELEGRAM).inc()
+            log.warning("telegram refused a reply: %s", type(exc).__name__)
+            await to_thread.run_sync(dialogue.delivered, incoming, True)
+            return
+        except Exception:
+            SEND_ERRORS.labels(Channel.TELEGRAM).inc()
+            raise
+        MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc()
+        # Progress after each reply: a crash now resends at most the reply just sent.
+        await to_thread.run_sync(dialogue.delivered, incoming, index + 1 == len(replies))
     REPLY_LATENCY.labels(Channel.TELEGRAM).observe(time.perf_counter() - started)
 
 
@@ -118,7 +120,7 @@ def build_application(settings: Settings, dialogue: DialogueEngine, polling: boo
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
-        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, overall_time_period=1, max_retries=3))
         .concurrent_updates(True)
     )
     if not polling:

@@ -103,7 +103,7 @@ class TickWriter(threading.Thread):
         self.engine = engine
         self.written = 0
         self.stop = threading.Event()
-        self.error: BaseException | None = None
+        self.error: Exception | None = None
 
     def run(self) -> None:
         try:
@@ -111,7 +111,7 @@ class TickWriter(threading.Thread):
                 with transaction(self.engine) as session:
                     audit(session, "writer", "tick", "tick", self.written + 1)
                 self.written += 1
-        except BaseException as exc:  # reported by the test
+        except Exception as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
 
     def wait_for(self, count: int) -> None:
@@ -287,6 +287,24 @@ def test_pg_dump_older_than_the_server_is_refused(engine: Engine, tmp_path: Path
 
 
 @postgres_only
+def test_pg_restore_failing_midway_rolls_back(filled: Engine, target: str, tmp_path: Path) -> None:
+    """A damaged statement deep in the archive (no manifest to catch it): one transaction, no trace."""
+    info = backup(url_of(filled), tmp_path / "lotse.backup")
+    restore(info.path, target)
+    with transaction(create_database_engine(target)) as session:
+        audit(session, "test", "marker", "none", 1)
+    kept = all_rows(target)
+    data = info.path.read_bytes()
+    statement = b"ADD CONSTRAINT municipality_pkey PRIMARY KEY"
+    assert data.count(statement) == 1
+    info.path.write_bytes(data.replace(statement, statement[:-1] + b"Z"))
+    manifest_path(info.path).unlink()
+    with pytest.raises(InvalidInput, match="pg_restore failed"):
+        restore(info.path, target, replace=True)
+    assert all_rows(target) == kept
+
+
+@postgres_only
 def test_wrong_credentials_are_reported_without_the_password(engine: Engine, tmp_path: Path) -> None:
     wrong = engine.url.set(username="nobody_here", password="Geheim-4711")
     with pytest.raises(InvalidInput, match="wrong database credentials") as raised:
@@ -299,3 +317,17 @@ def test_environment_is_not_changed(engine: Engine, tmp_path: Path) -> None:
     before = dict(os.environ)
     backup(url_of(engine), tmp_path / "lotse.backup")
     assert dict(os.environ) == before
+
+
+def test_restore_reports_counts_that_differ_from_the_manifest(filled: Engine, target: str, tmp_path: Path) -> None:
+    import json
+
+    from lotse.cli import app
+
+    info = backup(url_of(filled), tmp_path / "lotse.backup")
+    manifest = json.loads(manifest_path(info.path).read_text(encoding="utf-8"))
+    manifest["row_counts"]["booking"] = 99
+    manifest_path(info.path).write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(app, ["db", "restore", str(info.path)], env={"LOTSE_DATABASE_URL": target})
+    assert result.exit_code == 1
+    assert "row counts differ from the manifest: booking" in result.output

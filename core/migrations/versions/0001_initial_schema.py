@@ -150,6 +150,7 @@ def upgrade() -> None:
     sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('replies_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('replies_sent', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'update_key', name='uq_processed_update')
