@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
-from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
 
 from api.qr import qr_svg_for_print
 from core.errors import InvalidInput
@@ -118,49 +117,58 @@ def _check_shaping_engine() -> None:
         ) from exc
 
 
-class _Flyer(FPDF):
-    def __init__(self, size: FlyerSize, fonts: dict[str, Path]) -> None:
-        super().__init__(orientation="portrait", unit="mm", format=(GEOMETRY[size].width, GEOMETRY[size].height))
-        self.geometry = GEOMETRY[size]
-        self.set_margins(self.geometry.margin, self.geometry.margin, self.geometry.margin)
-        self.set_auto_page_break(False)
-        self.set_creator("Lotse")
-        for family in (LATIN, ARABIC):
-            self.add_font(family, "", str(fonts[family]))
-            self.add_font(family, "B", str(fonts.get(family + "B", fonts[family])))
-        self.set_text_shaping(True)
+@cache
+def _flyer_class() -> type[Any]:
+    """fpdf2 (with Pillow and fontTools, ~50 MB) is imported when the first flyer is made,
+    not by every process that serves the chat."""
+    from fpdf import FPDF
+    from fpdf.enums import Align, XPos, YPos
 
-    def use(self, language: str, bold: bool, size: float) -> None:
-        """Arabic-script text in Noto Sans Arabic (Latin words like 'Lotse' fall back to Noto Sans)."""
-        rtl = direction(language) == "rtl"
-        # Arabic script looks smaller than Latin at the same size: give it a tenth more.
-        self.set_font(ARABIC if rtl else LATIN, "B" if bold else "", size * (1.1 if rtl else 1.0))
-        self.set_fallback_fonts([LATIN] if rtl else [ARABIC])
-        self.set_text_shaping(
-            True, direction="rtl" if rtl else "ltr", script="arab" if rtl else None, language=language
-        )
+    class _Flyer(FPDF):
+        def __init__(self, size: FlyerSize, fonts: dict[str, Path]) -> None:
+            super().__init__(orientation="portrait", unit="mm", format=(GEOMETRY[size].width, GEOMETRY[size].height))
+            self.geometry = GEOMETRY[size]
+            self.set_margins(self.geometry.margin, self.geometry.margin, self.geometry.margin)
+            self.set_auto_page_break(False)
+            self.set_creator("Lotse")
+            for family in (LATIN, ARABIC):
+                self.add_font(family, "", str(fonts[family]))
+                self.add_font(family, "B", str(fonts.get(family + "B", fonts[family])))
+            self.set_text_shaping(True)
 
-    def block(self, item: Invitation, title_pt: float, body_pt: float, dry_run: bool = False) -> float:
-        """One language's invitation; returns its height in mm."""
-        width = self.epw
-        align = Align.R if direction(item.language) == "rtl" else Align.L
-        height = 0.0
-        for text, bold, size, gap in (
-            (item.title, True, title_pt, 0.35),
-            (item.body, False, body_pt, 0.25),
-            (item.scan, False, body_pt, 0.0),
-        ):
-            self.use(item.language, bold, size)
-            self.set_text_color(*(ACCENT if bold else INK))
-            line = size * 0.3528 * 1.45
-            used = self.multi_cell(
-                width, line, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                dry_run=dry_run, output="HEIGHT",
+        def use(self, language: str, bold: bool, size: float) -> None:
+            """Arabic-script text in Noto Sans Arabic (Latin words like 'Lotse' fall back to Noto Sans)."""
+            rtl = direction(language) == "rtl"
+            # Arabic script looks smaller than Latin at the same size: give it a tenth more.
+            self.set_font(ARABIC if rtl else LATIN, "B" if bold else "", size * (1.1 if rtl else 1.0))
+            self.set_fallback_fonts([LATIN] if rtl else [ARABIC])
+            self.set_text_shaping(
+                True, direction="rtl" if rtl else "ltr", script="arab" if rtl else None, language=language
             )
-            height += float(used) + line * gap  # type: ignore[arg-type]
-            if not dry_run:
-                self.set_y(self.get_y() + line * gap)
-        return height
+
+        def block(self, item: Invitation, title_pt: float, body_pt: float, dry_run: bool = False) -> float:
+            """One language's invitation; returns its height in mm."""
+            width = self.epw
+            align = Align.R if direction(item.language) == "rtl" else Align.L
+            height = 0.0
+            for text, bold, size, gap in (
+                (item.title, True, title_pt, 0.35),
+                (item.body, False, body_pt, 0.25),
+                (item.scan, False, body_pt, 0.0),
+            ):
+                self.use(item.language, bold, size)
+                self.set_text_color(*(ACCENT if bold else INK))
+                line = size * 0.3528 * 1.45
+                used = self.multi_cell(
+                    width, line, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                    dry_run=dry_run, output="HEIGHT",
+                )
+                height += float(used) + line * gap  # type: ignore[arg-type]
+                if not dry_run:
+                    self.set_y(self.get_y() + line * gap)
+            return height
+
+    return _Flyer
 
 
 def render_flyer(
@@ -175,7 +183,9 @@ def render_flyer(
     fonts = find_fonts(font_dirs)
     _check_shaping_engine()
     items = [invitation(language) for language in choose_languages(",".join(languages), [])]
-    pdf = _Flyer(size, fonts)
+    from fpdf.enums import Align, XPos, YPos
+
+    pdf = _flyer_class()(size, fonts)
     g = pdf.geometry
     pdf.set_title(f"Lotse – {place_name}")
     pdf.add_page()

@@ -16,7 +16,7 @@ def load(
     rate: float = typer.Option(500.0, min=1.0, help="Offered inbound messages per second"),
     duration: float = typer.Option(30.0, min=1.0, help="Measured seconds"),
     warmup: float = typer.Option(10.0, min=0.0, help="Seconds before measuring"),
-    users: int = typer.Option(3000, min=10, help="Simulated people"),
+    users: int = typer.Option(1000, min=10, help="Simulated people (each speaks in turn)"),
     telegram_share: float = typer.Option(0.5, min=0.0, max=1.0, help="Share of people on Telegram"),
     booking_share: float = typer.Option(0.1, min=0.0, max=1.0, help="Share of people who book"),
     work_dir: Path = typer.Option(None, help="Where the database, model and logs go"),

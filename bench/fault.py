@@ -15,7 +15,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bench.load import prepare, train_model
-from bench.processes import Environment, Service, free_port, spawn, wait_ready
+from bench.processes import Environment, Service, free_port, fresh_database, spawn, wait_ready
 from bench.simulator import FakeBotApi, Simulator, User, serve_fake
 from core.booking import Booking
 from core.clock import utcnow
@@ -186,11 +186,10 @@ def _verify(engine, settings: Settings, simulator: Simulator, fake: FakeBotApi, 
                 details.setdefault("reminders_missing", []).append(f"{user.channel} {user.ident}: {received} of {len(due)}")
 
 
-async def _run(config: FaultConfig, work: Path) -> FaultReport:
+async def _run(config: FaultConfig, work: Path, database_url: str) -> FaultReport:
     fake = FakeBotApi()
     fake_port = free_port()
     runner = await serve_fake(fake, fake_port)
-    database_url = config.database_url or f"sqlite:///{work / 'lotse.db'}"
     model = work / "nlu-model.joblib"
     await asyncio.to_thread(train_model, model)
     environment = Environment(
@@ -248,7 +247,8 @@ async def _run(config: FaultConfig, work: Path) -> FaultReport:
 def run_fault(config: FaultConfig) -> FaultReport:
     work = config.work_dir or Path(tempfile.mkdtemp(prefix="lotse-fault-"))
     work.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_run(config, work))
+    with fresh_database(config.database_url, work) as database_url:
+        return asyncio.run(_run(config, work, database_url))
 
 
 def describe(report: FaultReport) -> str:

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import psutil
 
-from bench.processes import Environment, Service, database_cpu_seconds, free_port, spawn, wait_ready
+from bench.processes import (
+    Environment,
+    Service,
+    database_cpu_seconds,
+    free_port,
+    fresh_database,
+    spawn,
+    wait_ready,
+)
 from bench.simulator import FakeBotApi, Outcome, Results, Simulator, serve_fake
 from core.db import create_database_engine
 from core.settings import Settings
@@ -26,7 +34,7 @@ class LoadConfig:
     rate: float = 500.0
     duration: float = 30.0
     warmup: float = 10.0
-    users: int = 3000
+    users: int = 1000
     telegram_share: float = 0.5
     booking_share: float = 0.1
     scheduler: bool = True
@@ -119,11 +127,10 @@ class Measured:
     simulator_cpu: float
 
 
-async def _drive(config: LoadConfig, work: Path) -> Measured:
+async def _drive(config: LoadConfig, work: Path, database_url: str) -> Measured:
     fake = FakeBotApi()
     fake_port = free_port()
     runner = await serve_fake(fake, fake_port)
-    database_url = config.database_url or f"sqlite:///{work / 'lotse.db'}"
     model = work / "nlu-model.joblib"
     await asyncio.to_thread(train_model, model)
     environment = Environment(database_url, work / "var", model, fake_port)
@@ -170,7 +177,8 @@ async def _drive(config: LoadConfig, work: Path) -> Measured:
 def run_load(config: LoadConfig) -> LoadReport:
     work = config.work_dir or Path(tempfile.mkdtemp(prefix="lotse-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    measured = asyncio.run(_drive(config, work))
+    with fresh_database(config.database_url, work) as database_url:
+        measured = asyncio.run(_drive(config, work, database_url))
     results = measured.results
     overall, channels, steps = summarise(results.outcomes, measured.window)
     return LoadReport(

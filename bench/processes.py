@@ -9,13 +9,18 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psutil
+from sqlalchemy import text
 
 from bench.simulator import TELEGRAM_TOKEN, WEBHOOK_SECRET
+from core.db import create_database_engine
 
 
 def free_port() -> int:
@@ -145,3 +150,23 @@ def database_cpu_seconds(database_url: str) -> float:
             except psutil.Error:
                 continue
     return total
+
+
+@contextmanager
+def fresh_database(server_url: str, work: Path) -> Iterator[str]:
+    """A new empty database for one run (SQLite file in `work`, or a new database on the
+    PostgreSQL server of `server_url`, dropped afterwards): runs never see each other's data."""
+    if not server_url:
+        yield f"sqlite:///{work / 'lotse.db'}"
+        return
+    name = f"lotse_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_database_engine(server_url, pool_size=1)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = server_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -14,6 +14,7 @@ answered. Arrivals are open-loop at a target rate, spread over idle users.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import random
@@ -277,6 +278,7 @@ class Simulator:
         self._event_ids = itertools.count(1)
         self._session: aiohttp.ClientSession | None = None
         self._rr = itertools.count()
+        self._idle: collections.deque[User] = collections.deque()
 
     async def __aenter__(self) -> Simulator:
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
@@ -298,7 +300,7 @@ class Simulator:
         end = measured_from + duration
         interval = 1.0 / rate
         next_at = start
-        idle = [u for u in self.users if not u.busy and not u.done]
+        self._idle.extend(u for u in self.users if not u.busy and not u.done and u not in self._idle)
         while True:
             now = time.monotonic()
             if now >= end:
@@ -308,16 +310,11 @@ class Simulator:
                 continue
             next_at += interval
             self.measuring = now >= measured_from
-            if not idle:
-                idle = [u for u in self.users if not u.busy and not u.done]
-                self.rng.shuffle(idle)
-            if not idle:
+            if not self._idle:  # everybody is waiting for an answer: the service is behind
                 if self.measuring:
                     self.results.unanswered += 1
                 continue
-            user = idle.pop()
-            if user.busy or user.done:
-                continue
+            user = self._idle.popleft()  # the one who waited longest speaks next
             user.busy = True
             task = asyncio.create_task(self._turn(user, self.measuring))
             tasks.add(task)
@@ -350,6 +347,8 @@ class Simulator:
                 self.results.outcomes.append(outcome)
         finally:
             user.busy = False
+            if not user.done:
+                self._idle.append(user)
 
     async def _post(self, path: str, **kwargs: Any) -> tuple[int, Any]:
         assert self._session is not None

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput
 from core.language import NATIVE_NAMES, direction
+
+if TYPE_CHECKING:  # fpdf2 (~50 MB with Pillow) loads with the first PDF, not at start-up
+    from fpdf import FPDF
 
 FONT_DIR = Path("/usr/share/fonts/truetype/noto")
 LATIN_FONT = "NotoSans-Regular.ttf"
@@ -71,6 +72,7 @@ def _rows(left: str, right: str) -> list[tuple[str, str]]:
 
 
 def _cell(pdf: FPDF, width: float, text: str, language: str, size: float, dry: bool) -> float:
+    from fpdf.enums import XPos, YPos
     rtl = direction(language) == "rtl"
     pdf.set_font(_family(language), size=size)
     pdf.set_fallback_fonts(["latin"] if rtl else ["arabic"])
@@ -101,6 +103,7 @@ def _column_pair(pdf: FPDF, left: str, right: str, right_language: str, size: fl
 
 
 def _heading(pdf: FPDF, text: str, size: float = 11) -> None:
+    from fpdf.enums import XPos, YPos
     pdf.set_font("latin", "B", size)
     pdf.set_fallback_fonts(["arabic"])
     pdf.multi_cell(0, size * 0.55, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -108,6 +111,9 @@ def _heading(pdf: FPDF, text: str, size: float = 11) -> None:
 
 
 def render_consent_pdf(document: ConsentDocument, font_dir: Path = FONT_DIR) -> bytes:
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.set_margins(15, 15, 15)

@@ -14,23 +14,28 @@ from core.settings import Settings
 
 
 def build_engine(settings: Settings) -> Engine:
-    return create_database_engine(settings.resolved_database_url)
+    return create_database_engine(settings.resolved_database_url, settings.db_pool_size)
 
 
-def create_database_engine(url: str) -> Engine:
+def create_database_engine(url: str, pool_size: int = 20) -> Engine:
+    """A pool as large as the worker threads that use it: connections beyond the pool would
+    be opened and closed per request (for PostgreSQL a new server process each time)."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
+            pool_size=pool_size, max_overflow=5,
         )
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # hide_parameters: error messages (and so logs) never show values, which may be personal.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     role: Role = Role.ALL
     data_dir: Path = Path("var")
     database_url: str = ""
+    db_pool_size: int = Field(
+        default=20, description="Database connections per process; also its worker threads for dialogue turns"
+    )
     public_url: str = "http://127.0.0.1:8000"
 
     secret_key: SecretStr = SecretStr(UNSAFE_SECRET)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -19,7 +20,13 @@ LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both paths cost one Argon2 run.
-_DUMMY_HASH = _hasher.hash("lotse-no-such-user-dummy-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so timing does not tell (made on first
+    use: an Argon2 hash takes 64 MiB for a moment, which no chat process needs)."""
+    return _hasher.hash("lotse-no-such-user-dummy-password")
 
 
 class StaffRole(StrEnum):
@@ -110,7 +117,7 @@ def verify_login(session: Session, email: str, password: str, now: datetime | No
     user = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
     if user is None or user.disabled_at is not None:
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         except VerificationError:
             pass
         raise PermissionDenied("wrong e-mail or password")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -96,6 +97,8 @@ def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # As many turns at once as database connections: more threads would only queue for one.
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         scheduler = None
         if telegram is not None:
             await telegram.initialize()

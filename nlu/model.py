@@ -20,7 +20,7 @@ from nlu.language import LanguageModel
 from nlu.normalisation import normalise_text
 
 # Bump when features, normalisation or the artefact layout change: stale artefacts retrain.
-MODEL_VERSION = "lotse-nlu-5"
+MODEL_VERSION = "lotse-nlu-6"
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -36,7 +36,7 @@ class IntentModel:
     intents: list[str]
     vocabulary: dict[str, int]
     idf: FloatArray
-    weights: FloatArray  # shape (n_features, n_intents), C-contiguous for row gathers
+    weights: npt.NDArray[np.float16]  # (n_features, n_intents), C-contiguous; half precision halves RSS
     bias: FloatArray
     temperature: float
     spec: FeatureSpec
@@ -83,11 +83,11 @@ class IntentModel:
 
 
 def _combine(
-    weights: FloatArray, indices: npt.NDArray[np.intp], values: FloatArray, bias: FloatArray
+    weights: npt.NDArray[np.float16], indices: npt.NDArray[np.intp], values: FloatArray, bias: FloatArray
 ) -> FloatArray:
     """Sparse vector times weight rows, without BLAS: its thread pool wakes up slowly on a
     busy machine and turned 0.1 ms into 4 ms at the 99th percentile."""
-    rows = weights[indices]
+    rows = weights[indices].astype(np.float32)
     rows *= values[:, None]
     return np.asarray(rows.sum(axis=0) + bias, dtype=np.float32)
 

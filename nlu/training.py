@@ -53,6 +53,9 @@ class TrainingReport:
     dev: dict[str, float] = field(default_factory=dict)
 
 
+MIN_DF = 1  # n-grams seen in fewer training messages are left out
+
+
 def _analyse(text: str, spec: FeatureSpec) -> list[str]:
     return extract_ngrams(normalise_text(text), spec)
 
@@ -62,7 +65,7 @@ def _vectorise(texts: Sequence[str], spec: FeatureSpec) -> tuple[TfidfVectorizer
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectoriser = TfidfVectorizer(
-        analyzer=partial(_analyse, spec=spec), sublinear_tf=True, dtype=np.float32
+        analyzer=partial(_analyse, spec=spec), sublinear_tf=True, dtype=np.float32, min_df=MIN_DF
     )
     return vectoriser, vectoriser.fit_transform(texts)
 
@@ -174,7 +177,7 @@ def train_model(
         intents=[str(c) for c in classifier.classes_],
         vocabulary={str(k): int(v) for k, v in vectoriser.vocabulary_.items()},
         idf=np.asarray(vectoriser.idf_, dtype=np.float32),
-        weights=np.ascontiguousarray(classifier.coef_.T, dtype=np.float32),
+        weights=np.ascontiguousarray(classifier.coef_.T, dtype=np.float16),
         bias=np.asarray(classifier.intercept_, dtype=np.float32),
         temperature=temperature,
         spec=spec,

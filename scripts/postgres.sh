@@ -14,7 +14,7 @@ case "$action" in
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=200" start >/dev/null
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE ROLE lotse LOGIN SUPERUSER PASSWORD 'lotse'" >/dev/null
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE lotse OWNER lotse" >/dev/null
     echo "postgresql://lotse:lotse@127.0.0.1:$port/lotse"
