@@ -196,7 +196,10 @@ class User:
         if self.events == 2:
             return Step("action", f"place:{self.place}", "menu")
         while self.plan:
-            step = self.plan.pop(0)(self.buttons)
+            choose = self.plan[0]
+            step = choose(self.buttons)
+            if step is None or not getattr(choose, "repeats", False):
+                self.plan.pop(0)  # a repeating step stays while the bot keeps offering it
             if step is not None:
                 return step
         if self.books and not self.booked and self.events >= 4 and self.rng.random() < 0.5:
@@ -228,12 +231,14 @@ def booking_plan(rng: random.Random, language: str) -> list[Callable[[list[str]]
         found = [b for b in buttons if b.startswith("book:answer:")]
         return Step("action", found[0], "booking") if found else None
 
+    answers.repeats = True  # type: ignore[attr-defined]  # as many routing questions as asked
+
     def say(text: str) -> Callable[[list[str]], Step | None]:
         return lambda _buttons: Step("text", text, "booking")
 
     name = rng.choice(["Amal", "Olena", "Reza", "Ayşe", "Dmitri", "Samir", "Mariam"])
     return [
-        press("book:go"), answers, answers, answers, press("consent:yes"), press("book:details", optional=True),
+        press("book:go"), answers, press("consent:yes"), press("book:details", optional=True),
         say(name), press("book:skip_phone"), press("book:interpreter:"),
         say("Ich brauche Hilfe mit Briefen vom Jobcenter" if language == "de" else "Help with letters please"),
         press("book:children:no"), press("book:slot:"),

@@ -64,7 +64,9 @@ class DialogueEngine:
         for attempt in range(3):
             try:
                 with transaction(self.services.db) as session:
-                    if incoming.update_key:
+                    # First attempt: no look-up; the update key's unique index refuses a replay
+                    # at commit, and the retry then answers from the kept copy.
+                    if incoming.update_key and attempt > 0:
                         seen = find_processed(session, incoming.channel, incoming.update_key)
                         if seen is not None:
                             DUPLICATES.labels(incoming.channel).inc()
@@ -89,8 +91,8 @@ class DialogueEngine:
         """The channel took the next of the replies `handle` returned (finished: the last);
         a replay then returns only those not taken, and nothing once all were."""
         if incoming.update_key:
-            with transaction(self.services.db) as session:
-                record_delivery(session, incoming.channel, incoming.update_key, finished)
+            with self.services.db.begin() as connection:  # one statement: no ORM session needed
+                record_delivery(connection, incoming.channel, incoming.update_key, finished)
 
     def _record(self, incoming: Incoming, turn: Turn) -> ProcessedUpdate:
         person_id = turn.person.id if turn.conversation is not None else None

@@ -61,7 +61,7 @@ class Turn:
     def municipality(self) -> Municipality | None:
         if self.conversation.municipality_id is None:
             return None
-        return self.session.get(Municipality, self.conversation.municipality_id)
+        return self.services.municipalities.get(self.session, self.conversation.municipality_id)
 
     def goto(self, state: str) -> None:
         self.conversation.state = state

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint, delete, text, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
@@ -96,16 +97,16 @@ def find_processed(session: Session, channel: Channel, update_key: str) -> Proce
     ).first()
 
 
-def record_delivery(session: Session, channel: Channel, update_key: str, finished: bool) -> None:
+def record_delivery(connection: Connection, channel: Channel, update_key: str, finished: bool) -> None:
     """The channel took one more of the kept replies, or (finished) the last: then our copy
     goes. Losing this write on a crash only means a redelivery resends one reply, so
     PostgreSQL need not wait for the flush to disk."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
     values: dict[str, object] = (
         {"replies_enc": None} if finished else {"replies_sent": ProcessedUpdate.replies_sent + 1}
     )
-    session.execute(
+    connection.execute(
         update(ProcessedUpdate)
         .where(
             col(ProcessedUpdate.channel) == channel,
@@ -134,13 +135,14 @@ def find_or_create_identity(
 ) -> tuple[Person, ChannelIdentity]:
     """The person behind a channel identifier, created pseudonymously on first contact."""
     digest = cipher.lookup_hash(f"{channel}:{external_id}")
-    statement = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.external_hash == digest
+    statement = (
+        select(ChannelIdentity, Person)
+        .join(Person, col(Person.id) == ChannelIdentity.person_id)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_hash == digest)
     )
-    identity = session.exec(statement).first()
-    if identity is not None:
-        person = session.get(Person, identity.person_id)
-        assert person is not None
+    found = session.exec(statement).first()
+    if found is not None:
+        identity, person = found
         return person, identity
     person = Person(language=language)
     session.add(person)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,14 @@ from core.db import create_database_engine
 from core.migrate import upgrade
 from core.settings import Settings
 from tests.database import drop_database, fresh_database
+
+# argostranslate (optional extra) reads these once, when first imported, by whichever test
+# comes first: a private home for the whole session keeps it off ~/.local and offline.
+_ARGOS_HOME = Path(tempfile.mkdtemp(prefix="lotse-test-argos-"))
+for _key, _sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"),
+                   ("ARGOS_PACKAGES_DIR", "packages")):
+    os.environ[_key] = str(_ARGOS_HOME / _sub)
+os.environ["ARGOS_CHUNK_TYPE"] = "SPACY"  # the only sentence splitter that works offline
 
 
 @pytest.fixture

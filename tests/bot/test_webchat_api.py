@@ -84,14 +84,19 @@ def test_a_question_in_each_language_gets_the_local_answer(http: httpx.Client, l
     assert "helpful:yes:registration_address" in actions(answer)
 
 
-def test_a_replayed_event_id_is_ignored(http: httpx.Client) -> None:
+def test_a_replayed_event_id_gets_the_same_answer_and_changes_nothing(http: httpx.Client) -> None:
+    """A browser that lost the response (network, a restarted server) sends the event again."""
     chat = WebChat(http)
     chat.replies("start", municipality="moers", language="en")
-    first = chat.event("text", event_id="same-event-1", text=QUESTIONS["en"])
-    again = chat.event("text", event_id="same-event-1", text=QUESTIONS["en"])
+    first = chat.event("action", event_id="same-event-1", action="menu")
+    again = chat.event("action", event_id="same-event-1", action="menu")
     assert first.status_code == again.status_code == 200
     assert first.json()["replies"]
-    assert again.json()["replies"] == []
+    assert again.json()["replies"] == first.json()["replies"]
+    # a replayed question is not counted twice, nor answered anew with other state
+    question = chat.event("text", event_id="same-event-2", text=QUESTIONS["en"])
+    replay = chat.event("text", event_id="same-event-2", text="something else entirely")
+    assert replay.json()["replies"] == question.json()["replies"]
 
 
 def test_tokens_sharing_a_prefix_do_not_share_event_ids(http: httpx.Client) -> None:

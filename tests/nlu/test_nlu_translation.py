@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,35 +25,12 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def argos_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Install the fixture into a private argos home; argostranslate reads env at import."""
-    home = tmp_path_factory.mktemp("argos")
-    keys = (
-        "XDG_DATA_HOME",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-        "ARGOS_PACKAGES_DIR",
-        "ARGOS_CHUNK_TYPE",
-    )
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update(
-        {
-            "XDG_DATA_HOME": str(home / "data"),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_CACHE_HOME": str(home / "cache"),
-            "ARGOS_PACKAGES_DIR": str(home / "packages"),
-            "ARGOS_CHUNK_TYPE": "SPACY",
-        }
-    )
+def argos_dir() -> Path:
+    """The session's private argos home (tests/conftest.py) with the tiny model installed."""
     import argostranslate.package
 
     argostranslate.package.install_from_path(FIXTURE)
-    yield home / "packages"
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    return Path(os.environ["ARGOS_PACKAGES_DIR"])
 
 
 @pytest.fixture(scope="module")
