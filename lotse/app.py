@@ -91,8 +91,11 @@ def build(
 def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
     lotse = lotse or build(settings)
     telegram: Application | None = None  # type: ignore[type-arg]
-    polling = bool(settings.telegram_token) and not settings.telegram_webhook_secret
-    if settings.telegram_token and settings.role is not Role.SCHEDULER:
+    # Only a process that serves chats polls; the scheduler needs the bot to send reminders.
+    polling = (
+        bool(settings.telegram_token) and not settings.telegram_webhook_secret and settings.role is not Role.SCHEDULER
+    )
+    if settings.telegram_token:
         telegram = build_application(settings, lotse.dialogue, polling=polling)
 
     @asynccontextmanager

@@ -490,6 +490,56 @@ def test_booking_on_telegram_ends_with_an_ics_document(chat: Chat) -> None:
     assert "appointment:cancel" in buttons(calls)
 
 
+def test_the_scheduler_process_sends_telegram_reminders(
+    chat: Chat, module_settings: Settings, module_lotse: Any, fake_telegram: FakeTelegram
+) -> None:
+    """role=scheduler serves no chats but must reach Telegram: reminders go out from there."""
+    from sqlalchemy import update
+
+    from bot.notices import deliver_due
+    from bot.telegram.adapter import send_replies
+    from core.clock import utcnow
+    from core.outbox import OutboxKind, OutboxMessage
+    from core.settings import Role
+    from lotse.app import create_app
+
+    chat.ready("de")
+    _book_until_name(chat)
+    chat.say("Amina")
+    calls = chat.press("book:skip_phone")
+    chat.press(next(a for a in buttons(calls) if a.startswith("book:interpreter:")))
+    chat.press("book:skip_words")
+    calls = chat.press("book:children:no")
+    calls = chat.press(next(a for a in buttons(calls) if a.startswith("book:slot:")))
+    assert any(c.method == "sendDocument" for c in calls)  # booked
+    scheduler_settings = module_settings.model_copy(update={"role": Role.SCHEDULER})
+    app = create_app(scheduler_settings, module_lotse)
+    telegram = app.state.telegram
+    assert telegram is not None and telegram.updater is None  # a bot to send with, no polling
+    with Session(module_lotse.db) as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.kind == OutboxKind.REMINDER).values(due_at=utcnow())
+        )
+        session.commit()
+
+    async def run() -> int:
+        await telegram.initialize()
+        try:
+            services = module_lotse.services
+            return await deliver_due(
+                services.db, services.cipher, services.strings,
+                lambda address, replies: send_replies(telegram.bot, address, replies),
+            )
+        finally:
+            await telegram.shutdown()
+
+    import asyncio
+
+    sent = asyncio.run(run())
+    assert sent >= 1
+    assert any("Termin" in c.shown for c in chat.new_calls())
+
+
 # ---- back-off -----------------------------------------------------------------------------
 def test_429_is_retried_and_the_message_arrives_once(chat: Chat, fake_telegram: FakeTelegram) -> None:
     fake_telegram.answer_429(2, retry_after=1)
