@@ -39,6 +39,7 @@ class FaultConfig:
     booking_share: float = 0.25
     telegram_share: float = 0.6
     work_dir: Path | None = None
+    model_path: Path | None = None  # an NLU artefact to reuse (trained here when missing or stale)
     seed: int = 11
 
 
@@ -190,7 +191,7 @@ async def _run(config: FaultConfig, work: Path, database_url: str) -> FaultRepor
     fake = FakeBotApi()
     fake_port = free_port()
     runner = await serve_fake(fake, fake_port)
-    model = work / "nlu-model.joblib"
+    model = config.model_path or work / "nlu-model.joblib"
     await asyncio.to_thread(train_model, model)
     environment = Environment(
         database_url, work / "var", model, fake_port,

@@ -39,6 +39,7 @@ class LoadConfig:
     booking_share: float = 0.1
     scheduler: bool = True
     work_dir: Path | None = None
+    model_path: Path | None = None  # an NLU artefact to reuse (trained here when missing or stale)
     seed: int = 7
 
 
@@ -131,7 +132,7 @@ async def _drive(config: LoadConfig, work: Path, database_url: str) -> Measured:
     fake = FakeBotApi()
     fake_port = free_port()
     runner = await serve_fake(fake, fake_port)
-    model = work / "nlu-model.joblib"
+    model = config.model_path or work / "nlu-model.joblib"
     await asyncio.to_thread(train_model, model)
     environment = Environment(database_url, work / "var", model, fake_port)
     settings = Settings(database_url=database_url, data_dir=work / "var", nlu_model_path=model)
