@@ -5,9 +5,9 @@ Inference needs numpy only: scikit-learn is imported by training, never when loa
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from nlu.language import LanguageModel
 from nlu.normalisation import normalise_text
 
 # Bump when features, normalisation or the artefact layout change: stale artefacts retrain.
-MODEL_VERSION = "lotse-nlu-6"
+MODEL_VERSION = "lotse-nlu-7"
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -45,22 +45,45 @@ class IntentModel:
     emergency_floor: float = 0.15
     version: str = MODEL_VERSION
     figures: dict[str, float] = field(default_factory=dict)
+    # The vocabulary as sorted 64-bit hashes of the n-grams, rows of idf/weights in that order:
+    # a few MB instead of a dict of a quarter million strings (~30 MB in every process).
+    hashes: npt.NDArray[np.uint64] = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+
+    def __post_init__(self) -> None:
+        if not self.vocabulary:
+            return
+        grams = list(self.vocabulary)
+        rows = np.fromiter((self.vocabulary[g] for g in grams), dtype=np.intp, count=len(grams))
+        hashes = np.fromiter((gram_hash(g) for g in grams), dtype=np.uint64, count=len(grams))
+        hashes, first = np.unique(hashes, return_index=True)  # sorted; a collision keeps one
+        self.hashes = hashes
+        self.idf = np.ascontiguousarray(self.idf[rows[first]])
+        self.weights = np.ascontiguousarray(self.weights[rows[first]])
+        self.vocabulary = {}
+
+    @property
+    def features(self) -> int:
+        return int(self.hashes.size)
 
     def vectorise(self, text: str) -> tuple[npt.NDArray[np.intp], FloatArray]:
         """Sparse TF-IDF vector (sublinear tf, l2 norm) as (indices, values)."""
         counts: dict[int, int] = {}
-        vocabulary = self.vocabulary
         for gram in extract_ngrams(normalise_text(text), self.spec):
-            index = vocabulary.get(gram)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        if not counts:
+            key = gram_hash(gram)
+            counts[key] = counts.get(key, 0) + 1
+        if not counts or self.hashes.size == 0:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
-        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
-        values = tf * self.idf[indices]
+        keys = np.fromiter(counts.keys(), dtype=np.uint64, count=len(counts))
+        positions = np.searchsorted(self.hashes, keys)
+        positions[positions == self.hashes.size] = 0
+        known = self.hashes[positions] == keys
+        if not known.any():
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
+        indices = positions[known].astype(np.intp)
+        seen = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))[known]
+        values = (1.0 + np.log(seen)) * self.idf[indices]
         norm = float(np.sqrt(np.dot(values, values)))
-        return indices, values / norm if norm > 0 else values
+        return indices, (values / norm if norm > 0 else values).astype(np.float32)
 
     def scores(self, text: str) -> FloatArray:
         """Raw decision scores per intent, in the order of self.intents."""
@@ -80,6 +103,12 @@ class IntentModel:
             self.bias if indices.size == 0 else _combine(self.weights, indices, values, self.bias)
         )
         return softmax(scores, self.temperature), int(indices.size)
+
+
+def gram_hash(gram: str) -> int:
+    """A stable 64-bit hash of an n-gram (Python's hash() differs per process)."""
+    data = gram.encode("utf-8")
+    return (zlib.crc32(data) << 32) | zlib.crc32(data, 0x9E3779B9)
 
 
 def _combine(

@@ -188,7 +188,7 @@ def train_model(
     seconds = time.perf_counter() - started
     model.figures = {"train_seconds": seconds, **{f"dev_{k}": v for k, v in dev.items()}}
     report = TrainingReport(
-        len(examples), len(intents), len(model.vocabulary), seconds, temperature, floor, dev
+        len(examples), len(intents), model.features, seconds, temperature, floor, dev
     )
     logger.info(
         "nlu model trained: %d examples, %d intents, %.1fs", len(examples), len(intents), seconds
