@@ -17,7 +17,7 @@ def build_engine(settings: Settings) -> Engine:
     return create_database_engine(settings.resolved_database_url, settings.db_pool_size)
 
 
-def create_database_engine(url: str, pool_size: int = 20) -> Engine:
+def create_database_engine(url: str, pool_size: int = 8) -> Engine:
     """A pool as large as the worker threads that use it: connections beyond the pool would
     be opened and closed per request (for PostgreSQL a new server process each time)."""
     if url.startswith("sqlite"):
