@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bench.load import prepare, train_model
-from bench.processes import Environment, Service, free_port, fresh_database, spawn, wait_ready
-from bench.simulator import FakeBotApi, Simulator, User, serve_fake
+from bench.deployment import deployment
+from bench.processes import Environment, Service, fresh_database, spawn, wait_ready
+from bench.simulator import FakeBotApi, Simulator, User
 from core.booking import Booking
 from core.clock import utcnow
 from core.crypto import FieldCipher
@@ -188,61 +188,50 @@ def _verify(engine, settings: Settings, simulator: Simulator, fake: FakeBotApi, 
 
 
 async def _run(config: FaultConfig, work: Path, database_url: str) -> FaultReport:
-    fake = FakeBotApi()
-    fake_port = free_port()
-    runner = await serve_fake(fake, fake_port)
-    model = config.model_path or work / "nlu-model.joblib"
-    await asyncio.to_thread(train_model, model)
-    environment = Environment(
-        database_url, work / "var", model, fake_port,
-        extra={"LOTSE_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)},
-    )
-    settings = Settings(database_url=database_url, data_dir=work / "var", nlu_model_path=model)
-    await asyncio.to_thread(prepare, settings)
-    apps = [spawn(environment, "web", free_port(), work / "logs") for _ in range(2)]
-    scheduler = spawn(environment, "scheduler", free_port(), work / "logs")
-    engine = create_database_engine(database_url)
-    counts = {"app_kills": 0, "scheduler_kills": 0}
-    ready: list[float] = []
-    try:
-        for service in [*apps, scheduler]:
-            await asyncio.to_thread(wait_ready, service)
-        simulator = Simulator([a.url for a in apps], fake, config.users, config.telegram_share,
-                              config.booking_share, config.seed, retry_for=120.0)
-        stop_at = time.monotonic() + config.duration
-        async with simulator:
-            chaos = asyncio.create_task(_chaos(config, apps, scheduler, environment, work, stop_at, counts, ready))
-            puller = asyncio.create_task(asyncio.to_thread(_pull_reminders_forward, engine, stop_at - 15))
-            await simulator.run(config.rate, config.duration, warmup=0.0)
-            await chaos
-            await puller
-        await asyncio.to_thread(_wait_for_reminders, engine, LEASE_SECONDS + 60)
-        await asyncio.sleep(2)
-        results = simulator.results
-        report = FaultReport(
-            database="postgresql" if database_url.startswith("postgresql") else "sqlite",
-            duration_s=config.duration,
-            app_kills=counts["app_kills"],
-            scheduler_kills=counts["scheduler_kills"],
-            restart_ready_s=[round(r, 2) for r in ready],
-            events_answered=len(results.outcomes),
-            delivery_retries=sum(o.attempts - 1 for o in results.outcomes),
-            errors=results.errors,
-            replies_lost=len(results.lost),
-            replies_duplicated=len(results.duplicated),
-            gave_up=results.gave_up,
-            bookings_confirmed=sum(len(v) for v in results.booked.values()),
-            bookings_in_database=0, bookings_lost=0, bookings_doubled=0, bookings_without_confirmation=0,
-            reminders_due=0, reminders_delivered=0, reminders_received=0, reminders_twice=0, reminders_missing=0,
-            details={"replies_lost": results.lost[:20], "replies_duplicated": results.duplicated[:20]},
-        )
-        await asyncio.to_thread(_verify, engine, settings, simulator, fake, report)
-        return report
-    finally:
-        for service in [*apps, scheduler]:
-            service.stop()
-        engine.dispose()
-        await runner.cleanup()
+    extra = {"LOTSE_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
+    async with deployment(database_url, work, 2, True, config.model_path, extra) as service:
+        apps, scheduler, fake = service.apps, service.scheduler, service.fake
+        assert scheduler is not None
+        engine = create_database_engine(database_url)
+        counts = {"app_kills": 0, "scheduler_kills": 0}
+        ready: list[float] = []
+        try:
+            simulator = Simulator([a.url for a in apps], fake, config.users, config.telegram_share,
+                                  config.booking_share, config.seed, retry_for=120.0)
+            stop_at = time.monotonic() + config.duration
+            async with simulator:
+                chaos = asyncio.create_task(
+                    _chaos(config, apps, scheduler, service.environment, work, stop_at, counts, ready)
+                )
+                puller = asyncio.create_task(asyncio.to_thread(_pull_reminders_forward, engine, stop_at - 15))
+                await simulator.run(config.rate, config.duration, warmup=0.0)
+                await chaos
+                await puller
+            await asyncio.to_thread(_wait_for_reminders, engine, LEASE_SECONDS + 60)
+            await asyncio.sleep(2)
+            results = simulator.results
+            report = FaultReport(
+                database="postgresql" if database_url.startswith("postgresql") else "sqlite",
+                duration_s=config.duration,
+                app_kills=counts["app_kills"],
+                scheduler_kills=counts["scheduler_kills"],
+                restart_ready_s=[round(r, 2) for r in ready],
+                events_answered=len(results.outcomes),
+                delivery_retries=sum(o.attempts - 1 for o in results.outcomes),
+                errors=results.errors,
+                replies_lost=len(results.lost),
+                replies_duplicated=len(results.duplicated),
+                gave_up=results.gave_up,
+                bookings_confirmed=sum(len(v) for v in results.booked.values()),
+                bookings_in_database=0, bookings_lost=0, bookings_doubled=0, bookings_without_confirmation=0,
+                reminders_due=0, reminders_delivered=0, reminders_received=0, reminders_twice=0,
+                reminders_missing=0,
+                details={"replies_lost": results.lost[:20], "replies_duplicated": results.duplicated[:20]},
+            )
+            await asyncio.to_thread(_verify, engine, service.settings, simulator, fake, report)
+            return report
+        finally:
+            engine.dispose()
 
 
 def run_fault(config: FaultConfig) -> FaultReport:

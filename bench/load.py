@@ -13,18 +13,9 @@ from pathlib import Path
 
 import psutil
 
-from bench.processes import (
-    Environment,
-    Service,
-    database_cpu_seconds,
-    free_port,
-    fresh_database,
-    spawn,
-    wait_ready,
-)
-from bench.simulator import FakeBotApi, Outcome, Results, Simulator, serve_fake
-from core.db import create_database_engine
-from core.settings import Settings
+from bench.deployment import deployment
+from bench.processes import Service, database_cpu_seconds, fresh_database
+from bench.simulator import Outcome, Results, Simulator
 
 
 @dataclass
@@ -76,24 +67,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def prepare(settings: Settings) -> None:
-    """Schema, reference data and demo opening hours once, before any process starts."""
-    from content.loader import load_content
-    from lotse.app import prepare_database
-
-    engine = create_database_engine(settings.resolved_database_url)
-    try:
-        prepare_database(settings, engine, load_content())
-    finally:
-        engine.dispose()
-
-
-def train_model(path: Path) -> None:
-    from nlu.service import load_or_train  # the same artefact the service trains itself
-
-    load_or_train(Settings(nlu_model_path=path, data_dir=path.parent))
-
-
 def summarise(outcomes: list[Outcome], window: float) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, int]]:
     latencies = [o.latency for o in outcomes]
     overall = {
@@ -129,21 +102,10 @@ class Measured:
 
 
 async def _drive(config: LoadConfig, work: Path, database_url: str) -> Measured:
-    fake = FakeBotApi()
-    fake_port = free_port()
-    runner = await serve_fake(fake, fake_port)
-    model = config.model_path or work / "nlu-model.joblib"
-    await asyncio.to_thread(train_model, model)
-    environment = Environment(database_url, work / "var", model, fake_port)
-    settings = Settings(database_url=database_url, data_dir=work / "var", nlu_model_path=model)
-    await asyncio.to_thread(prepare, settings)
-    apps = [spawn(environment, "web", free_port(), work / "logs") for _ in range(config.processes)]
-    scheduler = spawn(environment, "scheduler", free_port(), work / "logs") if config.scheduler else None
-    everything = [*apps, *([scheduler] if scheduler else [])]
-    try:
-        for service in everything:
-            await asyncio.to_thread(wait_ready, service)
-        simulator = Simulator([a.url for a in apps], fake, config.users, config.telegram_share, config.booking_share, config.seed)
+    async with deployment(database_url, work, config.processes, config.scheduler, config.model_path) as service:
+        apps = service.apps
+        simulator = Simulator([a.url for a in apps], service.fake, config.users, config.telegram_share,
+                              config.booking_share, config.seed)
         async with simulator:
             marks: dict[str, object] = {}
 
@@ -153,8 +115,8 @@ async def _drive(config: LoadConfig, work: Path, database_url: str) -> Measured:
                 marks.update(at=time.monotonic(), apps=[a.cpu_seconds() for a in apps],
                              db=database_cpu_seconds(database_url), me=own.user + own.system)
                 while True:
-                    for service in apps:
-                        service.sample_rss()
+                    for process in apps:
+                        process.sample_rss()
                     await asyncio.sleep(0.5)
 
             sampler = asyncio.create_task(sample())
@@ -168,11 +130,7 @@ async def _drive(config: LoadConfig, work: Path, database_url: str) -> Measured:
             ]
             database = (database_cpu_seconds(database_url) - float(marks["db"])) / elapsed * 100  # type: ignore[arg-type]
             me = (own.user + own.system - float(marks["me"])) / elapsed * 100  # type: ignore[arg-type]
-            return Measured(simulator.results, window, apps, app_cpu, database, me)
-    finally:
-        for service in everything:
-            service.stop()
-        await runner.cleanup()
+            return Measured(simulator.results, window, list(apps), app_cpu, database, me)
 
 
 def run_load(config: LoadConfig) -> LoadReport:
@@ -219,7 +177,7 @@ def describe(report: LoadReport) -> str:
             f"  {channel:<15} {figures['messages']:.0f} msgs  p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms"
         )
     lines += [
-        f"  mix             " + ", ".join(f"{k} {v}" for k, v in sorted(report.by_step.items())),
+        "  mix             " + ", ".join(f"{k} {v}" for k, v in sorted(report.by_step.items())),
         f"  app CPU         {report.app_cpu_percent} % of one core (per process)",
         f"  app peak RSS    {report.app_peak_rss_mb} MB",
         f"  database CPU    {report.database_cpu_percent:.0f} %   simulator CPU {report.simulator_cpu_percent:.0f} %",

@@ -28,7 +28,15 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from bench.fake_telegram import BOT_ID, BOT_USERNAME, TEXT_LIMIT, callback_update, message_update, parse_html, utf16_length
+from bench.fake_telegram import (
+    BOT_ID,
+    BOT_USERNAME,
+    TEXT_LIMIT,
+    callback_update,
+    message_update,
+    parse_html,
+    utf16_length,
+)
 
 LANGUAGES = ("de", "en", "ar", "uk", "ru", "fa", "tr")
 MODEL_MUNICIPALITIES = (
@@ -372,7 +380,7 @@ class Simulator:
                 if status < 500:
                     return status, body, attempts
                 reason = f"HTTP {status}"
-            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
                 reason = type(exc).__name__
             self.results.errors[reason] = self.results.errors.get(reason, 0) + 1
             if time.monotonic() > deadline:

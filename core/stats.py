@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col
 
 
 class TopicCount(SQLModel, table=True):
