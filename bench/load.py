@@ -8,7 +8,7 @@ import json
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
@@ -57,7 +57,6 @@ class LoadReport:
     duplicated: int
     unanswered_arrivals: int
     bookings_confirmed: int
-    notes: list[str] = field(default_factory=list)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import text
 
 from bench.simulator import TELEGRAM_TOKEN, WEBHOOK_SECRET
-from core.db import create_database_engine
+from core.db import create_sibling_database, drop_sibling_database
 
 
 def free_port() -> int:
@@ -70,7 +68,6 @@ class Service:
     spawned_at: float
     ready_after: float | None = None
     peak_rss: int = 0
-    restarts: int = 0
 
     @property
     def url(self) -> str:
@@ -159,14 +156,8 @@ def fresh_database(server_url: str, work: Path) -> Iterator[str]:
     if not server_url:
         yield f"sqlite:///{work / 'lotse.db'}"
         return
-    name = f"lotse_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_database_engine(server_url, pool_size=1)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = server_url.rpartition("/")
+    url, name = create_sibling_database(server_url, "lotse_bench")
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_sibling_database(server_url, name)

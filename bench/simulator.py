@@ -369,7 +369,7 @@ class Simulator:
             body = await response.read()
             return response.status, (json.loads(body) if body and response.content_type == "application/json" else None)
 
-    async def _deliver(self, describe: str, path: str, **kwargs: Any) -> tuple[int, Any, int]:
+    async def _deliver(self, path: str, **kwargs: Any) -> tuple[int, Any, int]:
         """Like Telegram / a browser: deliver again (any process) until an answer comes."""
         deadline = time.monotonic() + self.retry_for
         attempts = 0
@@ -397,7 +397,7 @@ class Simulator:
         self.fake.waiting[user.ident] = update_id
         started = time.monotonic()
         status, _body, attempts = await self._deliver(
-            "telegram", "/telegram/webhook", json=update,
+            "/telegram/webhook", json=update,
             headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
         )
         latency = time.monotonic() - started
@@ -425,7 +425,7 @@ class Simulator:
         elif step.kind == "action":
             event["action"] = step.value
         started = time.monotonic()
-        status, body, attempts = await self._deliver("webchat", "/api/chat/events", json=event)
+        status, body, attempts = await self._deliver("/api/chat/events", json=event)
         latency = time.monotonic() - started
         if status != 200 or not isinstance(body, dict):
             self.results.errors[f"webchat final {status}"] = self.results.errors.get(f"webchat final {status}", 0) + 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -72,3 +73,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def create_sibling_database(server_url: str, prefix: str) -> tuple[str, str]:
+    """A new empty PostgreSQL database on the server of `server_url` (for tests and
+    benchmarks): its URL and its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _administer(server_url, f'CREATE DATABASE "{name}"')
+    base, _, _ = server_url.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def drop_sibling_database(server_url: str, name: str) -> None:
+    _administer(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _administer(server_url: str, statement: str) -> None:
+    admin = create_database_engine(server_url, pool_size=1)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
