@@ -36,6 +36,37 @@ def load(
         json_out.write_text(to_json(report), encoding="utf-8")
 
 
+@app.command("turn")
+def turn(
+    database_url: str = typer.Option("", help="PostgreSQL URL; empty: a new SQLite file"),
+    turns: int = typer.Option(3000, min=10, help="Messages to handle"),
+    users: int = typer.Option(300, min=10, help="Simulated people"),
+    work_dir: Path = typer.Option(None, help="Where the database and model go"),
+    profile: Path = typer.Option(None, help="Also write a cProfile of the turns here and print its top"),
+) -> None:
+    """The dialogue turn alone, in this process: what a message costs before any HTTP."""
+    import tempfile
+
+    from bench.deployment import train_model
+    from bench.processes import fresh_database
+    from bench.turn import run_turns
+    from core.settings import Settings
+    from lotse.app import build
+
+    work = work_dir or Path(tempfile.mkdtemp(prefix="lotse-turn-"))
+    work.mkdir(parents=True, exist_ok=True)
+    model = work / "nlu-model.joblib"
+    train_model(model)
+    with fresh_database(database_url, Path(tempfile.mkdtemp(dir=work))) as url:
+        lotse = build(Settings(database_url=url, data_dir=work / "var", nlu_model_path=model))
+        try:
+            run_turns(lotse.dialogue, min(300, turns), users, seed=1)  # warm caches and connections
+            report = run_turns(lotse.dialogue, turns, users, profile=profile)
+        finally:
+            lotse.db.dispose()
+    typer.echo(report.describe())
+
+
 @app.command("fault")
 def fault(
     database_url: str = typer.Option("", help="PostgreSQL URL; empty: a new SQLite file"),

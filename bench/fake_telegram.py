@@ -234,6 +234,28 @@ class FakeTelegram:
     def messages(self, chat_id: int) -> list[Call]:
         return self.sent(chat_id, "sendMessage")
 
+    def webhook_answer(self, body: bytes) -> None:
+        """What Telegram does with the HTTP answer to a webhook delivery: a JSON object with a
+        "method" is run like a Bot API call (its result goes nowhere; a refusal only shows in
+        `rejected`). An empty answer is just an acknowledgement."""
+        if not body:
+            return
+        params = json.loads(body)
+        if not isinstance(params, dict) or "method" not in params:
+            return
+        method = str(params.pop("method"))
+        handler = getattr(self, "_m_" + method.lower(), None)
+        with self._lock:
+            if handler is None or method.lower() in ("getupdates", "senddocument"):
+                self.rejected.append((method, params, "not allowed in a webhook answer"))
+                return
+            try:
+                result = handler(params, None)
+            except TelegramError as exc:
+                self.rejected.append((method, params, exc.description))
+                return
+            self.calls.append(Call(method, params, None, result))
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

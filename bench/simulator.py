@@ -108,6 +108,17 @@ class FakeBotApi:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         return web.json_response({"ok": True, "result": result})
 
+    def webhook_answer(self, body: dict[str, Any]) -> None:
+        params = dict(body)
+        method = str(params.pop("method")).lower()
+        if method != "sendmessage":
+            self.rejected.append(f"{method}: not expected in a webhook answer")
+            return
+        try:
+            self._record(method, params)
+        except ValueError as exc:
+            self.rejected.append(f"{method} (webhook answer): {exc}")
+
     def _record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         chat = int(params.get("chat_id", 0))
         if not chat:
@@ -396,11 +407,13 @@ class Simulator:
             update = message_update(user.ident, step.value, update_id=update_id)
         self.fake.waiting[user.ident] = update_id
         started = time.monotonic()
-        status, _body, attempts = await self._deliver(
+        status, body, attempts = await self._deliver(
             "/telegram/webhook", json=update,
             headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
         )
         latency = time.monotonic() - started
+        if status == 200 and isinstance(body, dict) and "method" in body:
+            self.fake.webhook_answer(body)  # Telegram runs the method in the webhook's answer
         self.fake.waiting.pop(user.ident, None)
         sent = self.fake.by_update.get(update_id, [])
         if status != 200:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from bot.flows import booking, consent, handoff, privacy, start, topics
@@ -21,9 +21,11 @@ from core.metrics import DUPLICATES, MESSAGES_IN
 from core.person import (
     Conversation,
     ProcessedUpdate,
+    find_conversation,
     find_or_create_identity,
     find_processed,
     record_delivery,
+    record_processed,
 )
 
 log = logging.getLogger(__name__)
@@ -78,13 +80,19 @@ class DialogueEngine:
                         turn.conversation.updated_at = utcnow()
                         session.add(turn.conversation)
                     if incoming.update_key:
-                        session.add(self._record(incoming, turn))
+                        self._record(session, incoming, turn)
                     return turn.replies
             except IntegrityError:
                 # Two first contacts of one new user, or two deliveries of one update, raced;
                 # the retry finds the winner's rows.
                 if attempt == 2:
                     raise
+            except DBAPIError as exc:
+                # A pooled connection the database dropped (restart, fail-over): SQLAlchemy
+                # has discarded the pool's old connections; the turn runs again on a new one.
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("database connection lost; handling the update again")
         return []
 
     def delivered(self, incoming: Incoming, finished: bool = True) -> None:
@@ -94,16 +102,14 @@ class DialogueEngine:
             with self.services.db.begin() as connection:  # one statement: no ORM session needed
                 record_delivery(connection, incoming.channel, incoming.update_key, finished)
 
-    def _record(self, incoming: Incoming, turn: Turn) -> ProcessedUpdate:
+    def _record(self, session: Session, incoming: Incoming, turn: Turn) -> None:
         person_id = turn.person.id if turn.conversation is not None else None
         copy = (
             self.services.cipher.encrypt(json.dumps([reply_to_json(r) for r in turn.replies]))
             if turn.replies
             else None
         )
-        return ProcessedUpdate(
-            channel=incoming.channel, update_key=incoming.update_key or "", person_id=person_id, replies_enc=copy
-        )
+        record_processed(session, incoming.channel, incoming.update_key or "", person_id, copy)
 
     def _kept_replies(self, seen: ProcessedUpdate) -> list[Reply]:
         kept = self.services.cipher.decrypt(seen.replies_enc)
@@ -111,6 +117,9 @@ class DialogueEngine:
 
     def _turn(self, session: Session, incoming: Incoming) -> Turn:
         cipher = self.services.cipher
+        found = find_conversation(session, cipher, incoming.channel, incoming.external_id)
+        if found is not None:
+            return Turn(self.services, session, incoming, *found)
         person, identity = find_or_create_identity(
             session, cipher, incoming.channel, incoming.external_id, incoming.language_hint or "de"
         )

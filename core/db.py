@@ -34,9 +34,9 @@ def create_database_engine(url: str, pool_size: int = 8) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # hide_parameters: error messages (and so logs) never show values, which may be personal.
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True, hide_parameters=True
-    )
+    # No pre-ping (a round trip per checkout): a connection the server dropped fails once,
+    # SQLAlchemy then discards the whole pool, and the dialogue engine retries its turn.
+    return create_engine(url, pool_size=pool_size, max_overflow=5, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, delete, text, update
+from sqlalchemy import UniqueConstraint, and_, delete, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -89,6 +89,19 @@ class ProcessedUpdate(SQLModel, table=True):
     replies_sent: int = 0  # how many of the kept replies the channel has taken
 
 
+def record_processed(
+    session: Session, channel: Channel, update_key: str, person_id: int | None, replies_enc: bytes | None
+) -> None:
+    """The update's replay key with its (encrypted) replies; a replay violates the unique key
+    here, inside the turn's transaction. One Core INSERT: no ORM object is needed."""
+    session.connection().execute(
+        insert(ProcessedUpdate).values(
+            channel=channel, update_key=update_key, received_at=utcnow(), person_id=person_id,
+            replies_enc=replies_enc, replies_sent=0,
+        )
+    )
+
+
 def find_processed(session: Session, channel: Channel, update_key: str) -> ProcessedUpdate | None:
     return session.exec(
         select(ProcessedUpdate).where(
@@ -128,6 +141,27 @@ def expire_processed(session: Session, now: datetime, keep_replies: timedelta, k
         delete(ProcessedUpdate).where(col(ProcessedUpdate.received_at) < now - keep_keys)
     )
     return {"reply_copies": cleared.rowcount or 0, "update_keys": dropped.rowcount or 0}  # type: ignore[attr-defined]
+
+
+def find_conversation(
+    session: Session, cipher: FieldCipher, channel: Channel, external_id: str
+) -> tuple[Person, ChannelIdentity, Conversation] | None:
+    """Person, channel identity and conversation in one round trip, the conversation locked
+    for this turn (FOR UPDATE OF: a person's messages are handled one at a time); None on
+    first contact."""
+    digest = cipher.lookup_hash(f"{channel}:{external_id}")
+    statement = (
+        select(ChannelIdentity, Person, Conversation)
+        .join(Person, col(Person.id) == ChannelIdentity.person_id)
+        .join(Conversation, and_(col(Conversation.person_id) == Person.id, col(Conversation.channel) == ChannelIdentity.channel))
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_hash == digest)
+        .with_for_update(of=Conversation)  # type: ignore[arg-type]
+    )
+    found = session.exec(statement).first()
+    if found is None:
+        return None
+    identity, person, conversation = found
+    return person, identity, conversation
 
 
 def find_or_create_identity(

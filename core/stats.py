@@ -45,11 +45,12 @@ def count_question(
         col(TopicCount.answered) == answered,
     )
     increment = update(TopicCount).where(*key).values(count=TopicCount.count + 1)
-    if session.execute(increment).rowcount:  # type: ignore[attr-defined]
+    # On the connection: a Core statement, without the ORM's autoflush and bulk-update work.
+    if session.connection().execute(increment).rowcount:
         return
     try:
         with session.begin_nested():
             session.add(TopicCount(municipality_id=municipality_id, topic=topic, language=language,
                                    week=week, answered=answered, count=1))
     except IntegrityError:  # another worker created the row just now
-        session.execute(increment)
+        session.connection().execute(increment)

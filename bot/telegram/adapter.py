@@ -6,9 +6,11 @@ import hmac
 import io
 import logging
 import time
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -82,13 +84,59 @@ async def _answer_callback(query: CallbackQuery) -> None:
         log.info("callback query already answered or expired")
 
 
-async def answer_update(bot: Bot, dialogue: DialogueEngine, update: Update) -> None:
+class AnswerBudget:
+    """How many replies may still go out as webhook answers this second.
+
+    Telegram runs a method placed in the webhook's HTTP answer itself, which saves a request
+    per update, but tells nobody if it fails. Within Telegram's rate that cannot be a 429; above
+    it, replies go through the Bot API again, where the rate limiter waits and retries."""
+
+    def __init__(self, per_second: int) -> None:
+        self.per_second = per_second
+        self._second = 0
+        self._used = 0
+
+    def take(self) -> bool:
+        now = int(time.monotonic())
+        if now != self._second:
+            self._second, self._used = now, 0
+        if self._used >= self.per_second:
+            return False
+        self._used += 1
+        return True
+
+
+def webhook_answer(chat_id: int | str, reply: Reply) -> dict[str, Any] | None:
+    """`reply` as a sendMessage for the webhook's answer, or None when it cannot be one (a
+    file, or text over one message)."""
+    if reply.attachment is not None:
+        return None
+    texts = render_html(reply)
+    if len(texts) != 1:
+        return None
+    answer: dict[str, Any] = {
+        "method": "sendMessage", "chat_id": chat_id, "text": texts[0], "parse_mode": ParseMode.HTML.value,
+        "link_preview_options": {"is_disabled": True},
+    }
+    markup = keyboard(reply)
+    if markup is not None:
+        answer["reply_markup"] = markup.to_dict()
+    return answer
+
+
+async def answer_update(
+    bot: Bot, dialogue: DialogueEngine, update: Update, budget: AnswerBudget | None = None
+) -> dict[str, Any] | None:
     """Handle one update and send its replies; raises when they could not be sent, so the
-    webhook answers 500 and Telegram delivers the update again (the kept replies go out)."""
+    webhook answers 500 and Telegram delivers the update again (the kept replies go out).
+
+    With a budget (webhook mode), the last reply comes back as the webhook's answer instead of
+    being sent. It is not marked delivered: should Telegram not receive the answer, it delivers
+    the update again, and the replay answers with that reply once more."""
     started = time.perf_counter()
     incoming = incoming_from_update(update)
     if incoming is None:
-        return
+        return None
     if update.callback_query is not None:
         await _answer_callback(update.callback_query)
     try:
@@ -96,21 +144,28 @@ async def answer_update(bot: Bot, dialogue: DialogueEngine, update: Update) -> N
     except Exception:
         TURN_ERRORS.labels(Channel.TELEGRAM).inc()
         raise
-    for index, reply in enumerate(replies):
+    answer = webhook_answer(incoming.external_id, replies[-1]) if replies and budget is not None else None
+    if answer is not None and not budget.take():  # type: ignore[union-attr]
+        answer = None
+    to_send = replies[:-1] if answer is not None else replies
+    for index, reply in enumerate(to_send):
         try:
             await send_replies(bot, incoming.external_id, [reply])
         except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone: retrying won't help
             SEND_ERRORS.labels(Channel.TELEGRAM).inc()
             log.warning("telegram refused a reply: %s", type(exc).__name__)
             await to_thread.run_sync(dialogue.delivered, incoming, True)
-            return
+            return None
         except Exception:
             SEND_ERRORS.labels(Channel.TELEGRAM).inc()
             raise
         MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc()
         # Progress after each reply: a crash now resends at most the reply just sent.
-        await to_thread.run_sync(dialogue.delivered, incoming, index + 1 == len(replies))
+        await to_thread.run_sync(dialogue.delivered, incoming, answer is None and index + 1 == len(to_send))
+    if answer is not None:
+        MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc()
     REPLY_LATENCY.labels(Channel.TELEGRAM).observe(time.perf_counter() - started)
+    return answer
 
 
 def build_application(settings: Settings, dialogue: DialogueEngine, polling: bool) -> Application:  # type: ignore[type-arg]
@@ -144,6 +199,7 @@ def build_application(settings: Settings, dialogue: DialogueEngine, polling: boo
 def webhook_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["telegram"])
     expected = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    budget = AnswerBudget(settings.telegram_max_rate)
 
     @router.post("/telegram/webhook", status_code=200)
     async def telegram_webhook(
@@ -163,10 +219,10 @@ def webhook_router(settings: Settings) -> APIRouter:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise HTTPException(status_code=400, detail="malformed update") from exc
         try:
-            await answer_update(application.bot, request.app.state.dialogue, update)
+            answer = await answer_update(application.bot, request.app.state.dialogue, update, budget)
         except Exception:  # noqa: BLE001 - logged here; Telegram retries on a non-200
             log.error("telegram update not answered; Telegram will deliver it again", exc_info=True)
             return Response(status_code=500)
-        return Response(status_code=200)
+        return JSONResponse(answer) if answer is not None else Response(status_code=200)
 
     return router

@@ -68,6 +68,7 @@ class Chat:
             "/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         )
         assert response.status_code == 200, response.text
+        self.fake.webhook_answer(response.content)  # Telegram runs a method in the answer
         return self.new_calls()
 
     def new_calls(self) -> list[Call]:
@@ -314,24 +315,94 @@ def test_emergency_as_the_very_first_message(chat: Chat) -> None:
     assert "112" in first and "110" in first
 
 
+@pytest.fixture
+def bot_api_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the rate: no webhook answers, every reply through the Bot API."""
+    from bot.telegram.adapter import AnswerBudget
+
+    monkeypatch.setattr(AnswerBudget, "take", lambda self: False)
+
+
+# ---- the webhook's answer ---------------------------------------------------------------
+def test_the_last_reply_comes_back_as_the_webhook_answer(chat: Chat, http: httpx.Client, fake_telegram: FakeTelegram) -> None:
+    chat.ready("ar")
+    before = len(fake_telegram.sent(chat.id))
+    response = http.post(
+        "/telegram/webhook", json=callback_update(chat.id, "topic:housing"),
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["method"] == "sendMessage" and str(answer["chat_id"]) == str(chat.id)
+    assert answer["parse_mode"] == "HTML" and answer["link_preview_options"] == {"is_disabled": True}
+    assert fake_telegram.sent(chat.id)[before:] == []  # nothing through the Bot API for this chat
+    fake_telegram.webhook_answer(response.content)  # what Telegram does with it
+    shown = chat.new_calls()[-1]
+    assert shown.shown and shown.buttons  # parsed like any sendMessage: valid HTML, valid keyboard
+
+
+def test_a_webhook_answer_telegram_never_got_is_given_again_without_a_second_turn(
+    chat: Chat, http: httpx.Client, module_lotse: Any
+) -> None:
+    chat.ready("ar")
+    question = message_update(chat.id, QUESTION_AR)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    lost = http.post("/telegram/webhook", json=question, headers=headers)  # answer lost on the way
+    assert lost.status_code == 200 and lost.json()["method"] == "sendMessage"
+    before = chat.new_calls()
+    again = chat.deliver(question)  # Telegram delivers the update again
+    assert [c.text for c in again] == [lost.json()["text"]]
+    assert all(c.text != lost.json()["text"] for c in before)  # the earlier replies: not again
+    with Session(module_lotse.db) as session:
+        key = str(question["update_id"])
+        assert session.exec(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_key == key)).one() == 1
+
+
+def test_over_the_rate_every_reply_goes_through_the_bot_api(chat: Chat, http: httpx.Client, bot_api_only: None) -> None:
+    chat.ready("ar")
+    response = http.post(
+        "/telegram/webhook", json=message_update(chat.id, QUESTION_AR),
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert [c.method for c in chat.new_calls()][:1] == ["sendMessage"]
+
+
+def test_the_answer_budget_refills_every_second() -> None:
+    from bot.telegram.adapter import AnswerBudget
+
+    budget = AnswerBudget(2)
+    budget._second = int(__import__("time").monotonic())
+    assert [budget.take(), budget.take(), budget.take()] == [True, True, False]
+    budget._second -= 1  # a second later
+    assert budget.take()
+
+
 # ---- replays ------------------------------------------------------------------------------
-def test_the_same_update_twice_changes_nothing_and_sends_nothing_twice(chat: Chat, module_lotse: Any) -> None:
+@pytest.mark.parametrize("mode", ["webhook answer", "bot api"])
+def test_the_same_update_twice_runs_one_turn(chat: Chat, module_lotse: Any, request: pytest.FixtureRequest, mode: str) -> None:
+    """Telegram delivers again only what it did not get; a replay never runs the turn twice.
+    Through the Bot API every sent reply is marked, so nothing goes twice; a webhook answer
+    is unmarked (nobody learns whether Telegram took it), so a replay gives that one again."""
+    if mode == "bot api":
+        request.getfixturevalue("bot_api_only")
     chat.ready("ar")
     question = message_update(chat.id, QUESTION_AR)
     first = chat.deliver(question)
     assert first
     again = chat.deliver(question)
-    assert again == []
+    assert [c.text for c in again] == ([] if mode == "bot api" else [first[-1].text])
     press = callback_update(chat.id, "topic:housing")
-    assert chat.deliver(press)
-    assert chat.deliver(press) == []
+    pressed = chat.deliver(press)
+    assert pressed
+    assert [c.text for c in chat.deliver(press)] == ([] if mode == "bot api" else [pressed[-1].text])
     with Session(module_lotse.db) as session:
         key = str(question["update_id"])
         assert session.exec(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_key == key)).one() == 1
 
 
 def test_replies_that_could_not_be_sent_go_out_once_when_telegram_delivers_again(
-    chat: Chat, fake_telegram: FakeTelegram, http: httpx.Client
+    chat: Chat, fake_telegram: FakeTelegram, http: httpx.Client, bot_api_only: None
 ) -> None:
     chat.ready("ar")
     question = message_update(chat.id, QUESTION_AR)
@@ -541,7 +612,7 @@ def test_the_scheduler_process_sends_telegram_reminders(
 
 
 # ---- back-off -----------------------------------------------------------------------------
-def test_429_is_retried_and_the_message_arrives_once(chat: Chat, fake_telegram: FakeTelegram) -> None:
+def test_429_is_retried_and_the_message_arrives_once(chat: Chat, fake_telegram: FakeTelegram, bot_api_only: None) -> None:
     fake_telegram.answer_429(2, retry_after=1)
     calls = chat.say("/start")
     assert len([c for c in calls if c.method == "sendMessage"]) == 1
