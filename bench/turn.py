@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench.simulator import Step, User, question_pool
 from bot.replies import Incoming
+from bot.telegram.adapter import webhook_answer
 from core.person import Channel
 
 
@@ -104,9 +105,11 @@ def run_turns(dialogue: object, turns: int, users: int, seed: int = 7, profile: 
             incoming = incoming_for(user, step, key)
             began = time.perf_counter()
             replies = dialogue.handle(incoming)
-            if incoming.channel is Channel.TELEGRAM:
-                for index in range(len(replies)):
-                    dialogue.delivered(incoming, index + 1 == len(replies))
+            if incoming.channel is Channel.TELEGRAM:  # as the webhook does: the last reply
+                answered = bool(replies) and webhook_answer(incoming.external_id, replies[-1]) is not None
+                sent = replies[:-1] if answered else replies  # goes back in the HTTP answer
+                for index in range(len(sent)):
+                    dialogue.delivered(incoming, not answered and index + 1 == len(sent))
             timings.append(time.perf_counter() - began)
             replies_total += len(replies)
             user.events += 1

@@ -5,21 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, select
 
 from bot.places import PlaceIndex
 from bot.strings import Strings
 from content.library import ContentLibrary
 from core.crypto import FieldCipher
-from core.municipality import Municipality
+from core.municipality import Municipality, MunicipalityKind
 from core.settings import Settings
 from nlu.service import Classifier
-
-Row = TypeVar("Row", bound=SQLModel)
 
 
 @dataclass
@@ -31,33 +28,51 @@ class BotServices:
     cipher: FieldCipher
     strings: Strings
     places: PlaceIndex
-    municipalities: ReferenceCache[Municipality] = field(
-        default_factory=lambda: ReferenceCache(Municipality)
-    )
+    municipalities: MunicipalityCache = field(default_factory=lambda: MunicipalityCache())
 
 
-class ReferenceCache(Generic[Row]):
-    """Reference rows (municipalities) by id, re-read after `ttl` seconds: they change only
-    when content is synced, and every turn needs its place. Rows are merged into the caller's
-    session without a query."""
+class MunicipalityCache:
+    """The municipalities (a few dozen rows that change only when content is synced), read
+    whole and kept for `ttl` seconds: every turn needs its place, and onboarding its list.
 
-    def __init__(self, table: type[Row], ttl: float = 60.0) -> None:
-        self.table = table
+    Rows handed out are detached snapshots, never expired by a session's rollback; `get`
+    merges one into the caller's session without a query."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
         self.ttl = ttl
-        self._rows: dict[int, tuple[float, Row]] = {}
+        self._rows: dict[int, Municipality] = {}
+        self._read_at = float("-inf")
         self._lock = threading.Lock()
 
-    def get(self, session: Session, row_id: int) -> Row | None:
+    def _snapshot(self, session: Session) -> dict[int, Municipality]:
         now = time.monotonic()
         with self._lock:
-            cached = self._rows.get(row_id)
-        if cached is None or now - cached[0] > self.ttl:
-            row = session.get(self.table, row_id)
-            if row is None:
-                return None
-            copy = self.table(**row.model_dump())  # detached snapshot: no session's rollback expires it
+            if now - self._read_at <= self.ttl:
+                return self._rows
+        rows: dict[int, Municipality] = {}
+        for row in session.exec(select(Municipality)):
+            copy = Municipality(**row.model_dump())
             make_transient_to_detached(copy)
-            with self._lock:
-                self._rows[row_id] = (now, copy)
-            return row
-        return session.merge(cached[1], load=False)
+            assert copy.id is not None
+            rows[copy.id] = copy
+        with self._lock:
+            self._rows, self._read_at = rows, now
+        return rows
+
+    def get(self, session: Session, municipality_id: int) -> Municipality | None:
+        row = self._snapshot(session).get(municipality_id)
+        if row is None:  # newer than the snapshot?
+            self._read_at = float("-inf")
+            row = self._snapshot(session).get(municipality_id)
+        return session.merge(row, load=False) if row is not None else None
+
+    def by_slug(self, session: Session, slug: str) -> Municipality | None:
+        """A read-only snapshot."""
+        return next((m for m in self._snapshot(session).values() if m.slug == slug), None)
+
+    def choosable(self, session: Session) -> list[Municipality]:
+        """Places a newcomer picks from (no state, no town inside a Kreis), by name; read-only."""
+        rows = self._snapshot(session).values()
+        return sorted(
+            (m for m in rows if m.kind not in (MunicipalityKind.STATE, MunicipalityKind.TOWN)), key=lambda m: m.name
+        )

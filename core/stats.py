@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import UniqueConstraint, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -36,9 +38,25 @@ def count_question(
     week: date,
     answered: bool,
 ) -> None:
-    """One more question: an atomic increment, so concurrent workers never lose a count."""
+    """One more question: an atomic increment, so concurrent workers never lose a count.
+
+    With a municipality (nearly always), one upsert; without, the unique key cannot catch a
+    NULL, so an UPDATE and, for a new key, an INSERT in a savepoint."""
+    connection = session.connection()
+    if municipality_id is not None:
+        upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[connection.dialect.name]
+        connection.execute(
+            upsert(TopicCount)
+            .values(municipality_id=municipality_id, topic=topic, language=language, week=week,
+                    answered=answered, count=1)
+            .on_conflict_do_update(
+                index_elements=["municipality_id", "topic", "language", "week", "answered"],
+                set_={"count": TopicCount.__table__.c.count + 1},
+            )
+        )
+        return
     key = (
-        (col(TopicCount.municipality_id).is_(None) if municipality_id is None else col(TopicCount.municipality_id) == municipality_id),
+        col(TopicCount.municipality_id).is_(None),
         col(TopicCount.topic) == topic,
         col(TopicCount.language) == language,
         col(TopicCount.week) == week,
@@ -46,11 +64,11 @@ def count_question(
     )
     increment = update(TopicCount).where(*key).values(count=TopicCount.count + 1)
     # On the connection: a Core statement, without the ORM's autoflush and bulk-update work.
-    if session.connection().execute(increment).rowcount:
+    if connection.execute(increment).rowcount:
         return
     try:
         with session.begin_nested():
             session.add(TopicCount(municipality_id=municipality_id, topic=topic, language=language,
                                    week=week, answered=answered, count=1))
     except IntegrityError:  # another worker created the row just now
-        session.connection().execute(increment)
+        connection.execute(increment)

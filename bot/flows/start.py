@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from bot.flows import topics
 from bot.flows.dispatch import Handler, TextHandler
 from bot.replies import Button
 from bot.turn import Turn
 from core.language import CURATED, NATIVE_NAMES, normalise_tag
-from core.municipality import Municipality, MunicipalityKind
 from core.referral import resolve_code
 
 MODEL_PLACES_PER_ROW = 2
@@ -33,7 +30,7 @@ def on_start(turn: Turn, payload: str) -> None:
         topic = code.topic
     hinted_place = turn.incoming.municipality_hint
     if hinted_place and conversation.municipality_id is None:
-        found = turn.session.exec(select(Municipality).where(Municipality.slug == hinted_place)).first()
+        found = turn.services.municipalities.by_slug(turn.session, hinted_place)
         if found is not None:
             conversation.municipality_id = found.id
     if conversation.language is None and turn.incoming.language_hint:
@@ -109,13 +106,7 @@ def on_text_before_language(turn: Turn, text: str) -> None:
 
 def ask_place(turn: Turn, _: str) -> None:
     turn.goto("place")
-    session = turn.session
-    places = session.exec(
-        select(Municipality)
-        .where(Municipality.kind != MunicipalityKind.STATE)
-        .where(Municipality.kind != MunicipalityKind.TOWN)
-        .order_by(Municipality.name)
-    ).all()
+    places = turn.services.municipalities.choosable(turn.session)
     buttons = [Button(p.name, f"place:{p.slug}") for p in places]
     rows = [buttons[i : i + MODEL_PLACES_PER_ROW] for i in range(0, len(buttons), MODEL_PLACES_PER_ROW)]
     turn.say(turn.t("start.choose_place"), rows)
@@ -135,7 +126,7 @@ def on_place_text(turn: Turn, text: str) -> None:
 
 
 def on_place(turn: Turn, slug: str) -> None:
-    found = turn.session.exec(select(Municipality).where(Municipality.slug == slug)).first()
+    found = turn.services.municipalities.by_slug(turn.session, slug)
     if found is None:
         ask_place(turn, "")
         return
