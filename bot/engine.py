@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, select
 
 from bot.flows import booking, consent, handoff, privacy, start, topics
@@ -21,6 +23,7 @@ from core.metrics import DUPLICATES, MESSAGES_IN
 from core.person import (
     Conversation,
     ProcessedUpdate,
+    durable_commit,
     find_conversation,
     find_or_create_identity,
     find_processed,
@@ -55,6 +58,36 @@ COMMANDS: dict[str, Handler] = {
 }
 
 
+class TurnSession(Session):
+    """A turn's session, which notes whether the turn wrote more than its conversation.
+
+    Most turns (questions, menus, language, place) only move the conversation along; their
+    commit need not wait for PostgreSQL to flush its WAL to disk. Should the database server
+    itself crash, such a turn may be lost again: the person is a step back in the dialogue.
+    A turn that writes anything else (a booking, a consent, a handoff, a deletion, personal
+    details) commits durably. Neither the app's processes nor their crashes are concerned:
+    a commit reported is a commit seen by every other connection."""
+
+    def wrote_beyond_conversation(self) -> bool:
+        return bool(self.info.get("durable")) or _beyond_conversation(self)
+
+
+def _beyond_conversation(session: Session) -> bool:
+    return any(not isinstance(row, Conversation) for row in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(TurnSession, "before_flush")
+def _note_flushed_writes(session: Session, _context: object, _instances: object) -> None:
+    if _beyond_conversation(session):
+        session.info["durable"] = True
+
+
+@event.listens_for(TurnSession, "do_orm_execute")
+def _note_statement_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["durable"] = True
+
+
 class DialogueEngine:
     def __init__(self, services: BotServices) -> None:
         self.services = services
@@ -65,7 +98,7 @@ class DialogueEngine:
         MESSAGES_IN.labels(incoming.channel).inc()
         for attempt in range(3):
             try:
-                with transaction(self.services.db) as session:
+                with transaction(self.services.db, TurnSession) as session:
                     # First attempt: no look-up; the update key's unique index refuses a replay
                     # at commit, and the retry then answers from the kept copy.
                     if incoming.update_key and attempt > 0:
@@ -81,6 +114,8 @@ class DialogueEngine:
                         session.add(turn.conversation)
                     if incoming.update_key:
                         self._record(session, incoming, turn)
+                    if session.wrote_beyond_conversation():
+                        durable_commit(session)
                     return turn.replies
             except IntegrityError:
                 # Two first contacts of one new user, or two deliveries of one update, raced;
@@ -115,9 +150,9 @@ class DialogueEngine:
         kept = self.services.cipher.decrypt(seen.replies_enc)
         return [reply_from_json(item) for item in json.loads(kept)[seen.replies_sent :]] if kept else []
 
-    def _turn(self, session: Session, incoming: Incoming) -> Turn:
+    def _turn(self, session: TurnSession, incoming: Incoming) -> Turn:
         cipher = self.services.cipher
-        found = find_conversation(session, cipher, incoming.channel, incoming.external_id)
+        found = find_conversation(session, cipher, incoming.channel, incoming.external_id, lagging_commit=True)
         if found is not None:
             return Turn(self.services, session, incoming, *found)
         person, identity = find_or_create_identity(

@@ -64,9 +64,9 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def transaction(engine: Engine, session_class: type[Session] = Session) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with session_class(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

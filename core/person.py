@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, delete, insert, text, update
+from sqlalchemy import UniqueConstraint, and_, delete, func, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -144,14 +144,18 @@ def expire_processed(session: Session, now: datetime, keep_replies: timedelta, k
 
 
 def find_conversation(
-    session: Session, cipher: FieldCipher, channel: Channel, external_id: str
+    session: Session, cipher: FieldCipher, channel: Channel, external_id: str, lagging_commit: bool = False
 ) -> tuple[Person, ChannelIdentity, Conversation] | None:
     """Person, channel identity and conversation in one round trip, the conversation locked
     for this turn (FOR UPDATE OF: a person's messages are handled one at a time); None on
-    first contact."""
+    first contact.
+
+    lagging_commit: on PostgreSQL, the same round trip sets this transaction's commit not to
+    wait for the WAL flush (see `bot.engine`; a turn that writes more sets it back)."""
     digest = cipher.lookup_hash(f"{channel}:{external_id}")
+    lag = (func.set_config("synchronous_commit", "off", True),) if lagging_commit and _is_postgresql(session) else ()
     statement = (
-        select(ChannelIdentity, Person, Conversation)
+        select(ChannelIdentity, Person, Conversation, *lag)
         .join(Person, col(Person.id) == ChannelIdentity.person_id)
         .join(Conversation, and_(col(Conversation.person_id) == Person.id, col(Conversation.channel) == ChannelIdentity.channel))
         .where(ChannelIdentity.channel == channel, ChannelIdentity.external_hash == digest)
@@ -160,8 +164,18 @@ def find_conversation(
     found = session.exec(statement).first()
     if found is None:
         return None
-    identity, person, conversation = found
+    identity, person, conversation = found[:3]
     return person, identity, conversation
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def durable_commit(session: Session) -> None:
+    """This transaction's commit waits for the WAL flush again (PostgreSQL's default)."""
+    if _is_postgresql(session):
+        session.connection().execute(text("SET LOCAL synchronous_commit TO ON"))
 
 
 def find_or_create_identity(

@@ -221,3 +221,103 @@ def test_nothing_personal_is_stored_before_consent(lotse) -> None:  # type: igno
         assert person.display_name_enc is None and person.phone_enc is None and person.consented_at is None
         dump = repr([row for table in ("person", "channel_identity", "conversation") for row in session.connection().exec_driver_sql(f"SELECT * FROM {table}")])
     assert "Amal" not in dump and "1234567" not in dump and "secret-chat-id" not in dump
+
+
+# ---- how a turn commits -------------------------------------------------------------------
+def _statements(lotse):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(lotse.db, "before_cursor_execute", note)
+    return seen, lambda: event.remove(lotse.db, "before_cursor_execute", note)
+
+
+def test_a_question_commits_without_waiting_for_the_disk_but_consent_does(lotse) -> None:  # type: ignore[no-untyped-def]
+    """Only the conversation moved: the commit may lag (PostgreSQL); a consent must not."""
+    postgres = lotse.db.dialect.name == "postgresql"
+    chat = Chat(lotse.dialogue)
+    chat.ready("hamm", "en")
+    seen, stop = _statements(lotse)
+    try:
+        chat.say("how do i register my address")
+        lagging = [s for s in seen if "set_config" in s]
+        assert bool(lagging) == postgres  # with the person's look-up, no extra round trip
+        assert not any("synchronous_commit TO ON" in s for s in seen)
+        seen.clear()
+        chat.press("handoff")
+        chat.press("consent:yes")
+        assert any("INSERT INTO consent_record" in s for s in seen)
+        assert any("synchronous_commit TO ON" in s for s in seen) == postgres
+    finally:
+        stop()
+
+
+def test_the_turn_session_tells_what_it_wrote(lotse) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete
+
+    from bot.engine import TurnSession
+    from core.db import transaction
+
+    chat = Chat(lotse.dialogue)
+    chat.ready("hamm", "en")
+    with transaction(lotse.db, TurnSession) as session:
+        conversation = session.exec(select(Conversation)).first()
+        assert conversation is not None
+        conversation.state = "ready"
+        session.add(conversation)
+        assert not session.wrote_beyond_conversation()
+        session.flush()
+        assert not session.wrote_beyond_conversation()
+        session.rollback()
+    with transaction(lotse.db, TurnSession) as session:
+        session.add(Person(language="en"))
+        session.flush()  # gone from session.new, but noted
+        assert session.wrote_beyond_conversation()
+        session.rollback()
+    with transaction(lotse.db, TurnSession) as session:
+        session.execute(delete(HandoffRequest).where(HandoffRequest.id == -1))
+        assert session.wrote_beyond_conversation()
+
+
+def test_a_turn_survives_the_database_dropping_its_connections(lotse) -> None:  # type: ignore[no-untyped-def]
+    """After a database restart or fail-over the pooled connections are dead; without a ping
+    per checkout, the first turn meets one, and handles the update again on a new one."""
+    if lotse.db.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (LOTSE_TEST_DATABASE_URL)")
+    from sqlalchemy import create_engine, text
+
+    chat = Chat(lotse.dialogue)
+    chat.ready("hamm", "en")
+    database = lotse.db.url.database
+    admin = create_engine(lotse.db.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        killed = connection.execute(
+            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+            {"d": database},
+        ).scalar_one()
+    admin.dispose()
+    assert killed >= 1
+    replies = chat.say("how do i register my address")
+    assert replies and any(r.title for r in replies)
+
+
+def test_places_come_from_the_cache_and_a_new_one_is_seen(lotse) -> None:  # type: ignore[no-untyped-def]
+    from core.municipality import Municipality, MunicipalityKind
+
+    cache = lotse.services.municipalities
+    with Session(lotse.db) as session:
+        hamm = cache.by_slug(session, "hamm")
+        assert hamm is not None and hamm.name == "Hamm"
+        names = [m.name for m in cache.choosable(session)]
+        assert names == sorted(names) and "Hamm" in names
+        assert all(m.kind not in (MunicipalityKind.STATE, MunicipalityKind.TOWN) for m in cache.choosable(session))
+        added = Municipality(ags="05999999", slug="testhausen", name="Testhausen", kind=MunicipalityKind.KREISFREIE_STADT)
+        session.add(added)
+        session.commit()
+        assert cache.get(session, added.id) is not None  # an id newer than the snapshot: read again
+        assert cache.by_slug(session, "testhausen") is not None
+        assert cache.by_slug(session, "nowhere") is None
