@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, select
@@ -21,7 +21,9 @@ from core.db import transaction
 from core.errors import LotseError
 from core.metrics import DUPLICATES, MESSAGES_IN
 from core.person import (
+    ChannelIdentity,
     Conversation,
+    Person,
     ProcessedUpdate,
     durable_commit,
     find_conversation,
@@ -59,26 +61,41 @@ COMMANDS: dict[str, Handler] = {
 
 
 class TurnSession(Session):
-    """A turn's session, which notes whether the turn wrote more than its conversation.
+    """A turn's session, which notes whether the turn wrote something that must not be lost.
 
-    Most turns (questions, menus, language, place) only move the conversation along; their
-    commit need not wait for PostgreSQL to flush its WAL to disk. Should the database server
-    itself crash, such a turn may be lost again: the person is a step back in the dialogue.
-    A turn that writes anything else (a booking, a consent, a handoff, a deletion, personal
-    details) commits durably. Neither the app's processes nor their crashes are concerned:
-    a commit reported is a commit seen by every other connection."""
+    Most turns (questions, menus, language, place, a first contact) only move a pseudonymous
+    conversation along; their commit need not wait for PostgreSQL to flush its WAL to disk.
+    Should the database server itself crash, such a turn may be lost again: the person is a
+    step back in the dialogue. A turn that stores anything personal, a consent, a booking, a
+    handoff, or deletes anything, commits durably. The app's processes are not concerned: a
+    commit reported is a commit every other connection sees, whatever happens to the app."""
 
-    def wrote_beyond_conversation(self) -> bool:
-        return bool(self.info.get("durable")) or _beyond_conversation(self)
+    def wrote_what_must_last(self) -> bool:
+        return bool(self.info.get("durable")) or _must_last(self)
 
 
-def _beyond_conversation(session: Session) -> bool:
-    return any(not isinstance(row, Conversation) for row in (*session.new, *session.dirty, *session.deleted))
+def _must_last(session: Session) -> bool:
+    if session.deleted:
+        return True
+    for row in session.new:
+        if isinstance(row, Conversation):
+            continue
+        if isinstance(row, Person) and row.consented_at is None and row.display_name_enc is None and row.phone_enc is None:
+            continue
+        if isinstance(row, ChannelIdentity) and row.address_enc is None:
+            continue
+        return True
+    for row in session.dirty:
+        changed = {a.key for a in inspect(row).attrs if a.history.has_changes()}
+        if not changed or isinstance(row, Conversation) or (isinstance(row, Person) and changed <= {"language"}):
+            continue
+        return True
+    return False
 
 
 @event.listens_for(TurnSession, "before_flush")
 def _note_flushed_writes(session: Session, _context: object, _instances: object) -> None:
-    if _beyond_conversation(session):
+    if _must_last(session):
         session.info["durable"] = True
 
 
@@ -114,7 +131,7 @@ class DialogueEngine:
                         session.add(turn.conversation)
                     if incoming.update_key:
                         self._record(session, incoming, turn)
-                    if session.wrote_beyond_conversation():
+                    if session.wrote_what_must_last():
                         durable_commit(session)
                     return turn.replies
             except IntegrityError:

@@ -260,27 +260,38 @@ def test_the_turn_session_tells_what_it_wrote(lotse) -> None:  # type: ignore[no
     from sqlalchemy import delete
 
     from bot.engine import TurnSession
+    from core.clock import utcnow
     from core.db import transaction
 
     chat = Chat(lotse.dialogue)
     chat.ready("hamm", "en")
-    with transaction(lotse.db, TurnSession) as session:
+    with transaction(lotse.db, TurnSession) as session:  # the dialogue moves on: may lag
         conversation = session.exec(select(Conversation)).first()
         assert conversation is not None
         conversation.state = "ready"
         session.add(conversation)
-        assert not session.wrote_beyond_conversation()
+        person = session.get(Person, conversation.person_id)
+        assert person is not None
+        person.language = "ar"
+        session.add(Person(language="en"))  # a first contact: pseudonymous
+        assert not session.wrote_what_must_last()
         session.flush()
-        assert not session.wrote_beyond_conversation()
+        assert not session.wrote_what_must_last()
         session.rollback()
-    with transaction(lotse.db, TurnSession) as session:
-        session.add(Person(language="en"))
-        session.flush()  # gone from session.new, but noted
-        assert session.wrote_beyond_conversation()
+    with transaction(lotse.db, TurnSession) as session:  # consent: must last
+        person = session.exec(select(Person)).first()
+        assert person is not None
+        person.consented_at = utcnow()
+        session.flush()  # gone from session.dirty, but noted
+        assert session.wrote_what_must_last()
         session.rollback()
-    with transaction(lotse.db, TurnSession) as session:
+    with transaction(lotse.db, TurnSession) as session:  # anything personal: must last
+        session.add(Person(language="en", phone_enc=b"x"))
+        assert session.wrote_what_must_last()
+        session.rollback()
+    with transaction(lotse.db, TurnSession) as session:  # a deletion: must last
         session.execute(delete(HandoffRequest).where(HandoffRequest.id == -1))
-        assert session.wrote_beyond_conversation()
+        assert session.wrote_what_must_last()
 
 
 def test_a_turn_survives_the_database_dropping_its_connections(lotse) -> None:  # type: ignore[no-untyped-def]
