@@ -65,7 +65,9 @@ def serve(
             ]
         )
     )
-    uvicorn.run(application, host=host, port=port, log_config=None)
+    # No access log: its lines carry client addresses (personal data) and query strings; the
+    # metrics count requests, and a reverse proxy can log what its operator decides.
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
 
 
 @db_app.command("upgrade")

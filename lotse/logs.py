@@ -29,5 +29,6 @@ def configure_logging(level: str, json_lines: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # httpx request lines contain the Telegram URL, which holds the bot token.
-    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler"):
+    # uvicorn.access: client addresses and query strings, should a server log them.
+    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -87,9 +87,12 @@ async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depen
 
 @router.get("/api/chat/inbox", response_model=ChatReplies, tags=["web chat"])
 async def inbox(
-    request: Request, token: Annotated[str, Query(pattern=TOKEN_PATTERN)]
+    request: Request, response: Response,
+    token: Annotated[str, Header(alias="X-Chat-Token", pattern=TOKEN_PATTERN)],
 ) -> ChatReplies:
-    """Messages that arrived for this browser (team replies, reminders); each is returned once."""
+    """Messages that arrived for this browser (team replies, reminders); each is returned once.
+    The token comes in a header, never in the URL (which proxies and browsers keep)."""
+    response.headers["Cache-Control"] = "no-store"
     dialogue = _engine(request)
 
     def take() -> list[dict[str, object]]:

@@ -129,9 +129,18 @@ def test_a_missing_token_is_named(http: httpx.Client) -> None:
 
 
 def test_the_inbox_refuses_an_invalid_token(http: httpx.Client) -> None:
-    response = http.get("/api/chat/inbox", params={"token": "nope"})
+    response = http.get("/api/chat/inbox", headers={"X-Chat-Token": "nope"})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", "token"]
+    assert response.json()["detail"][0]["loc"] == ["header", "X-Chat-Token"]
+    assert http.get("/api/chat/inbox").status_code == 422  # no token at all
+
+
+def test_the_inbox_takes_the_token_in_a_header_not_the_url(http: httpx.Client) -> None:
+    token = http.post("/api/chat/session").json()["token"]
+    assert http.get("/api/chat/inbox", params={"token": token}).status_code == 422
+    response = http.get("/api/chat/inbox", headers={"X-Chat-Token": token})
+    assert response.status_code == 200 and response.json() == {"replies": []}
+    assert response.headers["cache-control"] == "no-store"
 
 
 def test_the_inbox_returns_a_team_reply_once(http: httpx.Client, web_lotse: Any) -> None:
@@ -141,7 +150,7 @@ def test_the_inbox_returns_a_team_reply_once(http: httpx.Client, web_lotse: Any)
     asked = chat.replies("action", action="consent:yes")
     assert asked and "menu" in actions(asked)
     chat.replies("text", text="أحتاج مساعدة في رسالة من مكتب العمل")
-    assert http.get("/api/chat/inbox", params={"token": chat.token}).json()["replies"] == []
+    assert http.get("/api/chat/inbox", headers={"X-Chat-Token": chat.token}).json()["replies"] == []
 
     services = web_lotse.services
     digest = services.cipher.lookup_hash(f"{Channel.WEBCHAT}:{chat.token}")
@@ -156,10 +165,10 @@ def test_the_inbox_returns_a_team_reply_once(http: httpx.Client, web_lotse: Any)
     sent = anyio.run(deliver_due, web_lotse.db, services.cipher, services.strings, None)
     assert sent == 1
 
-    inbox = http.get("/api/chat/inbox", params={"token": chat.token}).json()["replies"]
+    inbox = http.get("/api/chat/inbox", headers={"X-Chat-Token": chat.token}).json()["replies"]
     assert [r["text"] for r in inbox] == ["Kommen Sie am Dienstag vorbei."]
     assert inbox[0]["dir"] == "rtl"
-    assert http.get("/api/chat/inbox", params={"token": chat.token}).json()["replies"] == []
+    assert http.get("/api/chat/inbox", headers={"X-Chat-Token": chat.token}).json()["replies"] == []
 
 
 def test_an_unknown_municipality_has_no_page(http: httpx.Client) -> None:

@@ -108,7 +108,7 @@
   }
   function poll() {
     if (!token) return;
-    fetch("/api/chat/inbox?token=" + encodeURIComponent(token)).then(function (r) { return r.ok ? r.json() : {replies: []}; })
+    fetch("/api/chat/inbox", {headers: {"X-Chat-Token": token}}).then(function (r) { return r.ok ? r.json() : {replies: []}; })
       .then(function (data) { data.replies.forEach(function (r) { history.push({reply: r}); renderReply(r); }); if (data.replies.length) save(); })
       .catch(function () {});
   }
