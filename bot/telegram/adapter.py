@@ -18,6 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.engine import DialogueEngine
 from bot.replies import Incoming, Reply
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.render import keyboard, plain_text, render_html
 from core.metrics import MESSAGES_OUT, REPLY_LATENCY, SEND_ERRORS, TURN_ERRORS
 from core.person import Channel
@@ -176,6 +177,8 @@ def build_application(settings: Settings, dialogue: DialogueEngine, polling: boo
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, overall_time_period=1, max_retries=3))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=30.0))
         .concurrent_updates(True)
     )
     if not polling:
