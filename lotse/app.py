@@ -114,10 +114,13 @@ def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
         if settings.role in (Role.ALL, Role.SCHEDULER):
             send = (lambda address, replies: send_replies(telegram.bot, address, replies)) if telegram else None
             services = lotse.services
-            scheduler = build_scheduler(
-                services, send, lambda: deliver_due_webhooks(services.db, http, services.cipher)
-            )
+
+            async def webhooks() -> int:  # a coroutine function: APScheduler awaits it
+                return await deliver_due_webhooks(services.db, http, services.cipher)
+
+            scheduler = build_scheduler(services, send, webhooks)
             scheduler.start()
+        app.state.scheduler = scheduler
         # Content, strings and the NLU model are some 200,000 objects that live as long as the
         # process: out of the collector's sight, a full collection no longer stops every
         # thread for ~90 ms (it was the load benchmark's p99).

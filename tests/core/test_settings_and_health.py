@@ -39,3 +39,19 @@ async def test_health_and_ready(lotse, app_settings: Settings) -> None:  # type:
             connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'stale'")
         stale = await client.get("/ready")
         assert stale.status_code == 503 and stale.json()["checks"]["migrations"] is False
+
+
+@pytest.mark.db
+async def test_the_scheduler_role_runs_every_job_as_a_coroutine(lotse, app_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """APScheduler awaits coroutine functions and runs anything else in a thread: a job that
+    only returns a coroutine (a lambda around an async call) would never run. So it was with
+    the team webhooks, which were never delivered."""
+    import inspect
+
+    from lotse.app import create_app
+
+    app = create_app(app_settings.model_copy(update={"role": "scheduler"}), lotse)
+    async with app.router.lifespan_context(app):
+        jobs = {job.id: job.func for job in app.state.scheduler.get_jobs()}
+    assert {"deliver_due", "deliver_webhooks", "expire_holds", "expire_reply_copies", "retention_purge"} <= set(jobs)
+    assert all(inspect.iscoroutinefunction(func) for func in jobs.values()), jobs
