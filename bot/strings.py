@@ -18,7 +18,7 @@ class Strings:
         for language in CURATED:
             path = directory / f"{language}.yml"
             if path.exists():
-                self._table[language] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                self._table[language] = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
     def get(self, language: str, key: str, /, **values: object) -> str:
         template = self._table.get(language, {}).get(key)

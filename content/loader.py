@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -53,8 +54,20 @@ class ContentSet:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+class _Source:
+    """A file's text; its YAML node tree (for line numbers) only when an error needs it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @functools.cached_property
+    def node(self) -> yaml.Node | None:
+        return yaml.compose(self.text, Loader=_LOADER)
+
+
+def _line_of(source: _Source | yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The line of the deepest YAML node that the pydantic error location reaches."""
+    node = source.node if isinstance(source, _Source) else source
     if node is None:
         return None
     line = node.start_mark.line + 1
@@ -75,11 +88,11 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def _read(path: Path, root: Path, problems: list[Problem]) -> tuple[object, yaml.Node | None]:
+def _read(path: Path, root: Path, problems: list[Problem]) -> tuple[object, _Source | None]:
     relative = str(path.relative_to(root.parent))
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.load(text, Loader=_LOADER), yaml.compose(text, Loader=_LOADER)
+        return yaml.load(text, Loader=_LOADER), _Source(text)
     except UnicodeDecodeError as exc:
         problems.append(Problem(relative, None, "-", f"not UTF-8: {exc.reason}"))
     except yaml.YAMLError as exc:
@@ -90,7 +103,7 @@ def _read(path: Path, root: Path, problems: list[Problem]) -> tuple[object, yaml
 
 
 def _validate(
-    model: type[M], data: object, node: yaml.Node | None, path: str, problems: list[Problem],
+    model: type[M], data: object, node: _Source | None, path: str, problems: list[Problem],
     prefix: tuple[int | str, ...] = (),
 ) -> M | None:
     try:
