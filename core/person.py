@@ -89,16 +89,21 @@ class ProcessedUpdate(SQLModel, table=True):
     replies_sent: int = 0  # how many of the kept replies the channel has taken
 
 
+PROCESSED_UPDATE = ProcessedUpdate.__table__  # the table, for Core statements on the hot path
+
+
 def record_processed(
     session: Session, channel: Channel, update_key: str, person_id: int | None, replies_enc: bytes | None
 ) -> None:
     """The update's replay key with its (encrypted) replies; a replay violates the unique key
     here, inside the turn's transaction. One Core INSERT: no ORM object is needed."""
     session.connection().execute(
-        insert(ProcessedUpdate).values(
+        insert(PROCESSED_UPDATE)
+        .values(
             channel=channel, update_key=update_key, received_at=utcnow(), person_id=person_id,
             replies_enc=replies_enc, replies_sent=0,
         )
+        .inline()  # no RETURNING of the new id: nobody needs it
     )
 
 

@@ -45,14 +45,16 @@ def count_question(
     connection = session.connection()
     if municipality_id is not None:
         upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[connection.dialect.name]
+        table = TopicCount.__table__  # Core, not the ORM entity: no ORM work per statement
         connection.execute(
-            upsert(TopicCount)
+            upsert(table)
             .values(municipality_id=municipality_id, topic=topic, language=language, week=week,
                     answered=answered, count=1)
             .on_conflict_do_update(
                 index_elements=["municipality_id", "topic", "language", "week", "answered"],
-                set_={"count": TopicCount.__table__.c.count + 1},
+                set_={"count": table.c.count + 1},
             )
+            .inline()  # no RETURNING of the id
         )
         return
     key = (
