@@ -16,7 +16,6 @@ from bot.replies import Incoming, Reply
 from bot.services import BotServices
 from bot.turn import Turn
 from bot.wire import reply_from_json, reply_to_json
-from core.clock import utcnow
 from core.db import transaction
 from core.errors import LotseError
 from core.metrics import DUPLICATES, MESSAGES_IN
@@ -31,6 +30,7 @@ from core.person import (
     find_processed,
     record_delivery,
     record_processed,
+    save_conversation,
 )
 
 log = logging.getLogger(__name__)
@@ -127,8 +127,7 @@ class DialogueEngine:
                     turn = self._turn(session, incoming)
                     self._dispatch(turn)
                     if turn.conversation is not None:  # None once the person deleted everything
-                        turn.conversation.updated_at = utcnow()
-                        session.add(turn.conversation)
+                        save_conversation(session, turn.conversation)
                     if incoming.update_key:
                         self._record(session, incoming, turn)
                     if session.wrote_what_must_last():
