@@ -117,7 +117,7 @@ class DialogueEngine:
             try:
                 with transaction(self.services.db, TurnSession) as session:
                     # First attempt: no look-up; the update key's unique index refuses a replay
-                    # at commit, and the retry then answers from the kept copy.
+                    # when the turn records it, and the retry then answers from the kept copy.
                     if incoming.update_key and attempt > 0:
                         seen = find_processed(session, incoming.channel, incoming.update_key)
                         if seen is not None:
