@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 from telegram.error import NetworkError, TimedOut
@@ -17,30 +18,30 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_a_refused_connection_is_a_network_error() -> None:
-    request = AiohttpRequest()
-    await request.initialize()
-    try:
-        with pytest.raises(NetworkError):
-            await request.do_request(f"http://127.0.0.1:{_closed_port()}/botX/getMe", "POST")
-    finally:
-        await request.shutdown()
+@pytest.fixture
+async def request_() -> AsyncIterator[AiohttpRequest]:
+    opened = AiohttpRequest(read_timeout=0.2)
+    await opened.initialize()
+    yield opened
+    await opened.shutdown()
 
 
-async def test_a_server_that_never_answers_is_a_timeout() -> None:
+async def test_a_refused_connection_is_a_network_error(request_: AiohttpRequest) -> None:
+    with pytest.raises(NetworkError):
+        await request_.do_request(f"http://127.0.0.1:{_closed_port()}/botX/getMe", "POST")
+
+
+async def test_a_server_that_never_answers_is_a_timeout(request_: AiohttpRequest) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
         writer.close()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    request = AiohttpRequest(read_timeout=0.2)
-    await request.initialize()
     try:
         with pytest.raises(TimedOut):
-            await request.do_request(f"http://127.0.0.1:{port}/botX/getMe", "POST")
+            await request_.do_request(f"http://127.0.0.1:{port}/botX/getMe", "POST")
     finally:
-        await request.shutdown()
         server.close()
 
 
