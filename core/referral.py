@@ -47,7 +47,12 @@ class LinkCode(SQLModel, table=True):
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(9)
+    """12 URL-safe characters (72 random bits) that never start with "-": a volunteer types
+    `lotse links revoke CODE`, and a leading dash would read as an option."""
+    while True:
+        code = secrets.token_urlsafe(9)
+        if not code.startswith("-"):
+            return code
 
 
 def resolve_code(session: Session, payload: str | None, now: datetime | None = None) -> LinkCode | None:

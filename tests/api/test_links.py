@@ -443,3 +443,12 @@ def test_a_switched_off_channel_gets_no_link(synced_session: Session, links_sett
     with pytest.raises(InvalidInput):
         links.create_code(synced_session, "hamm", "ar")
     assert "hamm" not in {p.slug for p in links.linkable_municipalities(synced_session)}
+
+
+def test_codes_never_start_with_a_dash() -> None:
+    """`lotse links revoke -abc` would read the code as an option (this made a test flaky)."""
+    from core.referral import new_code
+
+    codes = [new_code() for _ in range(3000)]  # about 47 would start with "-" without the rule
+    assert not [c for c in codes if c.startswith("-")]
+    assert all(len(c) == 12 for c in codes) and len(set(codes)) == len(codes)
