@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.simulator import Step, User, question_pool
+from bot.engine import DialogueEngine
 from bot.replies import Incoming
 from bot.telegram.adapter import webhook_answer
 from core.person import Channel
@@ -77,10 +78,7 @@ def _profiled(path: Path | None) -> Iterator[None]:
         pstats.Stats(str(path)).sort_stats("cumulative").print_stats(40)
 
 
-def run_turns(dialogue: object, turns: int, users: int, seed: int = 7, profile: Path | None = None) -> TurnReport:
-    from bot.engine import DialogueEngine
-
-    assert isinstance(dialogue, DialogueEngine)
+def run_turns(dialogue: DialogueEngine, turns: int, users: int, seed: int = 7, profile: Path | None = None) -> TurnReport:
     rng = random.Random(seed)
     pool = question_pool()
     people = [User("telegram" if i % 2 else "webchat", 700_000 + i, rng, pool, 0.1) for i in range(users)]

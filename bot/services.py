@@ -62,7 +62,8 @@ class MunicipalityCache:
     def get(self, session: Session, municipality_id: int) -> Municipality | None:
         row = self._snapshot(session).get(municipality_id)
         if row is None:  # newer than the snapshot?
-            self._read_at = float("-inf")
+            with self._lock:
+                self._read_at = float("-inf")
             row = self._snapshot(session).get(municipality_id)
         return session.merge(row, load=False) if row is not None else None
 

@@ -6,6 +6,7 @@ import hmac
 import io
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from anyio import to_thread
@@ -92,13 +93,14 @@ class AnswerBudget:
     per update, but tells nobody if it fails. Within Telegram's rate that cannot be a 429; above
     it, replies go through the Bot API again, where the rate limiter waits and retries."""
 
-    def __init__(self, per_second: int) -> None:
+    def __init__(self, per_second: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_second = per_second
+        self._clock = clock
         self._second = 0
         self._used = 0
 
     def take(self) -> bool:
-        now = int(time.monotonic())
+        now = int(self._clock())
         if now != self._second:
             self._second, self._used = now, 0
         if self._used >= self.per_second:

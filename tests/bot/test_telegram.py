@@ -371,11 +371,13 @@ def test_over_the_rate_every_reply_goes_through_the_bot_api(chat: Chat, http: ht
 def test_the_answer_budget_refills_every_second() -> None:
     from bot.telegram.adapter import AnswerBudget
 
-    budget = AnswerBudget(2)
-    budget._second = int(__import__("time").monotonic())
+    now = [100.2]
+    budget = AnswerBudget(2, clock=lambda: now[0])
     assert [budget.take(), budget.take(), budget.take()] == [True, True, False]
-    budget._second -= 1  # a second later
-    assert budget.take()
+    now[0] = 100.9  # the same second
+    assert not budget.take()
+    now[0] = 101.0  # the next one
+    assert [budget.take(), budget.take(), budget.take()] == [True, True, False]
 
 
 # ---- replays ------------------------------------------------------------------------------
