@@ -255,12 +255,15 @@ def booking_plan(rng: random.Random, language: str) -> list[Callable[[list[str]]
     def say(text: str) -> Callable[[list[str]], Step | None]:
         return lambda _buttons: Step("text", text, "booking")
 
+    slot = press("book:slot:", optional=True)
+    slot.repeats = True  # type: ignore[attr-defined]  # a slot taken meanwhile: the bot offers the rest
     name = rng.choice(["Amal", "Olena", "Reza", "Ayşe", "Dmitri", "Samir", "Mariam"])
     return [
-        press("book:go"), answers, press("consent:yes"), press("book:details", optional=True),
+        # Consent is asked once: someone who agreed before and starts over is not asked again.
+        press("book:go"), answers, press("consent:yes", optional=True), press("book:details", optional=True),
         say(name), press("book:skip_phone"), press("book:interpreter:"),
         say("Ich brauche Hilfe mit Briefen vom Jobcenter" if language == "de" else "Help with letters please"),
-        press("book:children:no"), press("book:slot:"),
+        press("book:children:no"), slot,
     ]
 
 
@@ -352,7 +355,7 @@ class Simulator:
         try:
             try:
                 step = user.next_step()
-            except LookupError as missing:  # the booking dialogue went elsewhere (no slot left)
+            except LookupError as missing:  # the booking dialogue went elsewhere (e.g. no slot left)
                 self.results.errors[f"booking without {missing}"] = self.results.errors.get(f"booking without {missing}", 0) + 1
                 user.plan = []
                 step = Step("action", "menu", "menu")
