@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, delete, func, insert, text, update
+from sqlalchemy import Select, UniqueConstraint, and_, bindparam, delete, func, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -91,6 +91,22 @@ class ProcessedUpdate(SQLModel, table=True):
 
 PROCESSED_UPDATE = ProcessedUpdate.__table__  # the table, for Core statements on the hot path
 
+# The hot path's statements are built once, with bind parameters: building a statement costs
+# far more than running it (the person look-up: ~0.5 ms to build, ~0.25 ms to run).
+_RECORD_PROCESSED = insert(PROCESSED_UPDATE).inline()  # no RETURNING of the new id: nobody needs it
+_PROCESSED_KEY = (
+    PROCESSED_UPDATE.c.channel == bindparam("key_channel"),
+    PROCESSED_UPDATE.c.update_key == bindparam("key"),
+    PROCESSED_UPDATE.c.replies_enc.is_not(None),
+)
+_DELIVERED_ONE = update(PROCESSED_UPDATE).where(*_PROCESSED_KEY).values(replies_sent=PROCESSED_UPDATE.c.replies_sent + 1)
+_DELIVERED_ALL = update(PROCESSED_UPDATE).where(*_PROCESSED_KEY).values(replies_enc=None)
+_FIND_PROCESSED = select(ProcessedUpdate).where(
+    ProcessedUpdate.channel == bindparam("channel"), ProcessedUpdate.update_key == bindparam("update_key")
+)
+_LAGGING_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+_DURABLE_COMMIT = text("SET LOCAL synchronous_commit TO ON")
+
 
 def record_processed(
     session: Session, channel: Channel, update_key: str, person_id: int | None, replies_enc: bytes | None
@@ -98,21 +114,16 @@ def record_processed(
     """The update's replay key with its (encrypted) replies; a replay violates the unique key
     here, inside the turn's transaction. One Core INSERT: no ORM object is needed."""
     session.connection().execute(
-        insert(PROCESSED_UPDATE)
-        .values(
-            channel=channel, update_key=update_key, received_at=utcnow(), person_id=person_id,
-            replies_enc=replies_enc, replies_sent=0,
-        )
-        .inline()  # no RETURNING of the new id: nobody needs it
+        _RECORD_PROCESSED,
+        {
+            "channel": channel, "update_key": update_key, "received_at": utcnow(), "person_id": person_id,
+            "replies_enc": replies_enc, "replies_sent": 0,
+        },
     )
 
 
 def find_processed(session: Session, channel: Channel, update_key: str) -> ProcessedUpdate | None:
-    return session.exec(
-        select(ProcessedUpdate).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == update_key
-        )
-    ).first()
+    return session.exec(_FIND_PROCESSED, params={"channel": channel, "update_key": update_key}).first()  # type: ignore[call-overload, no-any-return]
 
 
 def record_delivery(connection: Connection, channel: Channel, update_key: str, finished: bool) -> None:
@@ -120,19 +131,8 @@ def record_delivery(connection: Connection, channel: Channel, update_key: str, f
     goes. Losing this write on a crash only means a redelivery resends one reply, so
     PostgreSQL need not wait for the flush to disk."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    values: dict[str, object] = (
-        {"replies_enc": None} if finished else {"replies_sent": ProcessedUpdate.replies_sent + 1}
-    )
-    connection.execute(
-        update(ProcessedUpdate)
-        .where(
-            col(ProcessedUpdate.channel) == channel,
-            col(ProcessedUpdate.update_key) == update_key,
-            col(ProcessedUpdate.replies_enc).is_not(None),
-        )
-        .values(**values)
-    )
+        connection.execute(_LAGGING_COMMIT)
+    connection.execute(_DELIVERED_ALL if finished else _DELIVERED_ONE, {"key_channel": channel, "key": update_key})
 
 
 def expire_processed(session: Session, now: datetime, keep_replies: timedelta, keep_keys: timedelta) -> dict[str, int]:
@@ -148,6 +148,23 @@ def expire_processed(session: Session, now: datetime, keep_replies: timedelta, k
     return {"reply_copies": cleared.rowcount or 0, "update_keys": dropped.rowcount or 0}  # type: ignore[attr-defined]
 
 
+def _conversation_statement(lagging_commit: bool) -> Select:  # type: ignore[type-arg]
+    lag = (func.set_config("synchronous_commit", "off", True),) if lagging_commit else ()
+    return (
+        select(ChannelIdentity, Person, Conversation, *lag)
+        .join(Person, col(Person.id) == ChannelIdentity.person_id)
+        .join(Conversation, and_(col(Conversation.person_id) == Person.id, col(Conversation.channel) == ChannelIdentity.channel))
+        .where(ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.external_hash == bindparam("digest"))
+        .with_for_update(of=Conversation)  # type: ignore[arg-type]
+    )
+
+
+_FIND_CONVERSATION = _conversation_statement(lagging_commit=False)
+_FIND_CONVERSATION_LAGGING = _conversation_statement(lagging_commit=True)  # PostgreSQL only
+_CONVERSATION = Conversation.__table__
+_SAVE_CONVERSATION = update(_CONVERSATION).where(_CONVERSATION.c.id == bindparam("conversation_id"))
+
+
 def find_conversation(
     session: Session, cipher: FieldCipher, channel: Channel, external_id: str, lagging_commit: bool = False
 ) -> tuple[Person, ChannelIdentity, Conversation] | None:
@@ -157,16 +174,9 @@ def find_conversation(
 
     lagging_commit: on PostgreSQL, the same round trip sets this transaction's commit not to
     wait for the WAL flush (see `bot.engine`; a turn that writes more sets it back)."""
+    statement = _FIND_CONVERSATION_LAGGING if lagging_commit and _is_postgresql(session) else _FIND_CONVERSATION
     digest = cipher.lookup_hash(f"{channel}:{external_id}")
-    lag = (func.set_config("synchronous_commit", "off", True),) if lagging_commit and _is_postgresql(session) else ()
-    statement = (
-        select(ChannelIdentity, Person, Conversation, *lag)
-        .join(Person, col(Person.id) == ChannelIdentity.person_id)
-        .join(Conversation, and_(col(Conversation.person_id) == Person.id, col(Conversation.channel) == ChannelIdentity.channel))
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_hash == digest)
-        .with_for_update(of=Conversation)  # type: ignore[arg-type]
-    )
-    found = session.exec(statement).first()
+    found = session.execute(statement, {"channel": channel, "digest": digest}).first()
     if found is None:
         return None
     identity, person, conversation = found[:3]
@@ -180,7 +190,7 @@ def _is_postgresql(session: Session) -> bool:
 def durable_commit(session: Session) -> None:
     """This transaction's commit waits for the WAL flush again (PostgreSQL's default)."""
     if _is_postgresql(session):
-        session.connection().execute(text("SET LOCAL synchronous_commit TO ON"))
+        session.connection().execute(_DURABLE_COMMIT)
 
 
 def save_conversation(session: Session, conversation: Conversation) -> None:
@@ -188,13 +198,12 @@ def save_conversation(session: Session, conversation: Conversation) -> None:
     commit's flush has nothing to do for it (the unit of work costs more than the statement)."""
     conversation.updated_at = utcnow()
     session.connection().execute(
-        update(Conversation.__table__)
-        .where(Conversation.__table__.c.id == conversation.id)
-        .values(
-            state=conversation.state, language=conversation.language,
-            municipality_id=conversation.municipality_id, referrer_code=conversation.referrer_code,
-            context=conversation.context, misses=conversation.misses, updated_at=conversation.updated_at,
-        )
+        _SAVE_CONVERSATION,
+        {
+            "conversation_id": conversation.id, "state": conversation.state, "language": conversation.language,
+            "municipality_id": conversation.municipality_id, "referrer_code": conversation.referrer_code,
+            "context": conversation.context, "misses": conversation.misses, "updated_at": conversation.updated_at,
+        },
     )
     session.expunge(conversation)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
-from sqlalchemy import UniqueConstraint, update
+from sqlalchemy import Insert, UniqueConstraint, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,21 @@ class TopicCount(SQLModel, table=True):
     count: int = 0
 
 
+@cache
+def _upsert(dialect: str) -> Insert:
+    """The count's upsert for this dialect, built once (building costs more than running)."""
+    table = TopicCount.__table__  # Core, not the ORM entity: no ORM work per statement
+    upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
+    return (
+        upsert(table)
+        .on_conflict_do_update(
+            index_elements=["municipality_id", "topic", "language", "week", "answered"],
+            set_={"count": table.c.count + 1},
+        )
+        .inline()  # no RETURNING of the id
+    )
+
+
 def count_question(
     session: Session,
     municipality_id: int | None,
@@ -44,17 +60,10 @@ def count_question(
     NULL, so an UPDATE and, for a new key, an INSERT in a savepoint."""
     connection = session.connection()
     if municipality_id is not None:
-        upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[connection.dialect.name]
-        table = TopicCount.__table__  # Core, not the ORM entity: no ORM work per statement
         connection.execute(
-            upsert(table)
-            .values(municipality_id=municipality_id, topic=topic, language=language, week=week,
-                    answered=answered, count=1)
-            .on_conflict_do_update(
-                index_elements=["municipality_id", "topic", "language", "week", "answered"],
-                set_={"count": table.c.count + 1},
-            )
-            .inline()  # no RETURNING of the id
+            _upsert(connection.dialect.name),
+            {"municipality_id": municipality_id, "topic": topic, "language": language, "week": week,
+             "answered": answered, "count": 1},
         )
         return
     key = (

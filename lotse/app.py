@@ -142,6 +142,9 @@ def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
         summary="Orientation and intake for newcomers in German municipalities",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry would record exception messages (which may quote what a
+        # person wrote) and costs work per request; Lotse's own metrics are at /metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.engine = lotse.db

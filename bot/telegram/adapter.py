@@ -20,7 +20,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.engine import DialogueEngine
 from bot.replies import Incoming, Reply
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.render import keyboard, plain_text, render_html
+from bot.telegram.render import keyboard, keyboard_json, plain_text, render_html
 from core.metrics import MESSAGES_OUT, REPLY_LATENCY, SEND_ERRORS, TURN_ERRORS
 from core.person import Channel
 from core.settings import Settings
@@ -121,9 +121,9 @@ def webhook_answer(chat_id: int | str, reply: Reply) -> dict[str, Any] | None:
         "method": "sendMessage", "chat_id": chat_id, "text": texts[0], "parse_mode": ParseMode.HTML.value,
         "link_preview_options": {"is_disabled": True},
     }
-    markup = keyboard(reply)
+    markup = keyboard_json(reply)
     if markup is not None:
-        answer["reply_markup"] = markup.to_dict()
+        answer["reply_markup"] = markup
     return answer
 
 

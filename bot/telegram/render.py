@@ -149,12 +149,19 @@ def callback_data(action: str) -> str:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
+    rows = _button_rows(reply)
+    if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label[:64] or "…", callback_data=callback_data(b.action)) for b in row]
-            for row in reply.buttons
-            if row
-        ]
-    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows])
+
+
+def keyboard_json(reply: Reply) -> dict[str, object] | None:
+    """The same keyboard as Bot API JSON, for a webhook answer (no objects to build)."""
+    rows = _button_rows(reply)
+    if not rows:
+        return None
+    return {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in row] for row in rows]}
+
+
+def _button_rows(reply: Reply) -> list[list[tuple[str, str]]]:
+    return [[(b.label[:64] or "…", callback_data(b.action)) for b in row] for row in reply.buttons if row]

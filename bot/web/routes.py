@@ -54,6 +54,11 @@ def _engine(request: Request) -> DialogueEngine:
     return request.app.state.dialogue  # type: ignore[no-any-return]
 
 
+async def _dialogue(request: Request) -> DialogueEngine:
+    """The engine as a dependency; async, since FastAPI runs a plain function in a thread."""
+    return _engine(request)
+
+
 @router.post("/api/chat/session", response_model=ChatSession, tags=["web chat"])
 def new_session() -> ChatSession:
     """A new random token; it identifies nothing but this browser's conversation."""
@@ -61,7 +66,7 @@ def new_session() -> ChatSession:
 
 
 @router.post("/api/chat/events", response_model=ChatReplies, tags=["web chat"])
-async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depends(_engine)]) -> JSONResponse:
+async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depends(_dialogue)]) -> JSONResponse:
     incoming = Incoming(
         channel=Channel.WEBCHAT,
         external_id=event.token,
