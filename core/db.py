@@ -14,6 +14,9 @@ from sqlmodel import Session, create_engine
 from core.settings import Settings
 
 
+LOCK_TIMEOUT_MS = 10_000
+
+
 def build_engine(settings: Settings) -> Engine:
     return create_database_engine(settings.resolved_database_url, settings.db_pool_size)
 
@@ -26,7 +29,7 @@ def create_database_engine(url: str, pool_size: int = 8) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
+            url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_MS / 1000}, hide_parameters=True,
             pool_size=pool_size, max_overflow=5,
         )
         _configure_sqlite(engine)
@@ -36,7 +39,12 @@ def create_database_engine(url: str, pool_size: int = 8) -> Engine:
     # hide_parameters: error messages (and so logs) never show values, which may be personal.
     # No pre-ping (a round trip per checkout): a connection the server dropped fails once,
     # SQLAlchemy then discards the whole pool, and the dialogue engine retries its turn.
-    return create_engine(url, pool_size=pool_size, max_overflow=5, hide_parameters=True)
+    # lock_timeout: no statement waits longer for a row lock than this; the turns run on the
+    # event loop (see `bot.engine`), and a stuck lock must fail a turn, not stall a process.
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=5, hide_parameters=True,
+        connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -48,7 +56,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")  # then "database is locked"
         # WAL + NORMAL: a commit survives the process being killed; only a power cut may
         # lose the last commits. FULL would fsync every commit (about 10 ms each).
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -101,7 +101,8 @@ def create_app(settings: Settings, lotse: Lotse | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # As many turns at once as database connections: more threads would only queue for one.
+        # Work handed to threads (the dashboard, scheduler jobs; turns run on the loop): no
+        # more at once than database connections, since more threads would only queue for one.
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         scheduler = None
         if telegram is not None:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Update
@@ -143,7 +142,8 @@ async def answer_update(
     if update.callback_query is not None:
         await _answer_callback(update.callback_query)
     try:
-        replies = await to_thread.run_sync(dialogue.handle, incoming)
+        # On the event loop, not in a worker thread: see `bot.engine.DialogueEngine`.
+        replies = dialogue.handle(incoming)
     except Exception:
         TURN_ERRORS.labels(Channel.TELEGRAM).inc()
         raise
@@ -157,14 +157,14 @@ async def answer_update(
         except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone: retrying won't help
             SEND_ERRORS.labels(Channel.TELEGRAM).inc()
             log.warning("telegram refused a reply: %s", type(exc).__name__)
-            await to_thread.run_sync(dialogue.delivered, incoming, True)
+            dialogue.delivered(incoming, True)
             return None
         except Exception:
             SEND_ERRORS.labels(Channel.TELEGRAM).inc()
             raise
         MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc()
         # Progress after each reply: a crash now resends at most the reply just sent.
-        await to_thread.run_sync(dialogue.delivered, incoming, answer is None and index + 1 == len(to_send))
+        dialogue.delivered(incoming, answer is None and index + 1 == len(to_send))
     if answer is not None:
         MESSAGES_OUT.labels(Channel.TELEGRAM, "reply").inc()
     REPLY_LATENCY.labels(Channel.TELEGRAM).observe(time.perf_counter() - started)

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
@@ -80,7 +79,7 @@ async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depen
     )
     started = time.perf_counter()
     try:
-        replies = await to_thread.run_sync(dialogue.handle, incoming)
+        replies = dialogue.handle(incoming)  # on the event loop: see `bot.engine.DialogueEngine`
     except Exception:
         TURN_ERRORS.labels(Channel.WEBCHAT).inc()
         raise
@@ -121,7 +120,7 @@ async def inbox(
                 session.delete(row)
             return payloads
 
-    return ChatReplies(replies=await to_thread.run_sync(take))
+    return ChatReplies(replies=take())
 
 
 @router.get("/chat/{municipality}", response_class=HTMLResponse, tags=["web chat"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time as clock
 from datetime import time
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from core.availability import WeeklyHours
@@ -14,7 +16,9 @@ from core.credential import authenticate, issue_credential
 from core.crypto import FieldCipher
 from core.errors import ConsentRequired, PermissionDenied
 from core.municipality import Municipality, MunicipalityKind, OrganisationKind, Team
-from core.person import Channel, find_or_create_identity, set_personal_details
+import core.db
+from core.db import create_database_engine
+from core.person import Channel, Conversation, find_conversation, find_or_create_identity, set_personal_details
 from core.routing import Outcome, RoutingRule
 from core.settings import UNSAFE_FERNET_KEY
 
@@ -99,3 +103,25 @@ def test_api_credentials_store_only_a_hash(session: Session) -> None:
         authenticate(session, token[:-2] + "xx")
     with pytest.raises(PermissionDenied):
         authenticate(session, "garbage")
+
+
+def test_a_turn_waiting_for_a_lock_gives_up_after_the_lock_timeout(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turns run on the event loop: a lock held elsewhere must fail the turn, not stall it."""
+    cipher = FieldCipher(UNSAFE_FERNET_KEY, "pepper")
+    with Session(engine) as session:
+        person, _ = find_or_create_identity(session, cipher, Channel.TELEGRAM, "42", "de")
+        session.add(Conversation(person_id=person.id, channel=Channel.TELEGRAM))  # type: ignore[arg-type]
+        session.commit()
+    monkeypatch.setattr(core.db, "LOCK_TIMEOUT_MS", 300)
+    impatient = create_database_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with Session(engine) as holder:
+            assert find_conversation(holder, cipher, Channel.TELEGRAM, "42") is not None  # row locked
+            started = clock.monotonic()
+            with pytest.raises(OperationalError), Session(impatient) as waiting:
+                find_conversation(waiting, cipher, Channel.TELEGRAM, "42")
+            assert clock.monotonic() - started < 5
+    finally:
+        impatient.dispose()
