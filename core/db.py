@@ -13,7 +13,6 @@ from sqlmodel import Session, create_engine
 
 from core.settings import Settings
 
-
 LOCK_TIMEOUT_MS = 10_000
 
 

@@ -18,8 +18,8 @@ from bot.engine import DialogueEngine
 from bot.replies import Incoming
 from bot.wire import reply_to_json
 from core.db import transaction
-from core.metrics import MESSAGES_OUT, REPLY_LATENCY, TURN_ERRORS
 from core.language import CURATED, NATIVE_NAMES, direction, normalise_tag
+from core.metrics import MESSAGES_OUT, REPLY_LATENCY, TURN_ERRORS
 from core.municipality import Municipality
 from core.person import Channel, ChannelIdentity, WebInboxMessage
 

@@ -10,15 +10,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
+import core.db
 from core.availability import WeeklyHours
 from core.consent import ConsentKind, ConsentText
 from core.credential import authenticate, issue_credential
 from core.crypto import FieldCipher
+from core.db import create_database_engine
 from core.errors import ConsentRequired, PermissionDenied
 from core.municipality import Municipality, MunicipalityKind, OrganisationKind, Team
-import core.db
-from core.db import create_database_engine
-from core.person import Channel, Conversation, find_conversation, find_or_create_identity, set_personal_details
+from core.person import (
+    Channel,
+    Conversation,
+    find_conversation,
+    find_or_create_identity,
+    set_personal_details,
+)
 from core.routing import Outcome, RoutingRule
 from core.settings import UNSAFE_FERNET_KEY
 
