@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
+import uvloop  # the simulated world shares the cores: the same cheap loop as the app
 
 from bench.deployment import deployment
 from bench.processes import Service, database_cpu_seconds, fresh_database
@@ -136,7 +137,7 @@ def run_load(config: LoadConfig) -> LoadReport:
     work = config.work_dir or Path(tempfile.mkdtemp(prefix="lotse-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     with fresh_database(config.database_url, work) as database_url:
-        measured = asyncio.run(_drive(config, work, database_url))
+        measured = uvloop.run(_drive(config, work, database_url))
     results = measured.results
     overall, channels, steps = summarise(results.outcomes, measured.window)
     return LoadReport(
