@@ -259,3 +259,20 @@ class WebInboxMessage(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
     payload: dict[str, object] = Field(default_factory=dict, sa_column=json_column())
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def take_web_inbox(session: Session, cipher: FieldCipher, token: str) -> list[dict[str, object]]:
+    """The messages waiting for the web-chat browser holding `token`, oldest first; taken
+    means deleted, so each is returned once."""
+    digest = cipher.lookup_hash(f"{Channel.WEBCHAT}:{token}")
+    identity = session.exec(
+        select(ChannelIdentity).where(ChannelIdentity.channel == Channel.WEBCHAT, ChannelIdentity.external_hash == digest)
+    ).first()
+    if identity is None:
+        return []
+    rows = list(session.exec(
+        select(WebInboxMessage).where(WebInboxMessage.person_id == identity.person_id).order_by(col(WebInboxMessage.id))
+    ))
+    for row in rows:
+        session.delete(row)
+    return [row.payload for row in rows]

@@ -21,7 +21,7 @@ from core.db import transaction
 from core.language import CURATED, NATIVE_NAMES, direction, normalise_tag
 from core.metrics import MESSAGES_OUT, REPLY_LATENCY, TURN_ERRORS
 from core.municipality import Municipality
-from core.person import Channel, ChannelIdentity, WebInboxMessage
+from core.person import Channel, take_web_inbox
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"
@@ -49,13 +49,9 @@ class ChatSession(BaseModel):
     token: str
 
 
-def _engine(request: Request) -> DialogueEngine:
-    return request.app.state.dialogue  # type: ignore[no-any-return]
-
-
-async def _dialogue(request: Request) -> DialogueEngine:
+async def _engine(request: Request) -> DialogueEngine:
     """The engine as a dependency; async, since FastAPI runs a plain function in a thread."""
-    return _engine(request)
+    return request.app.state.dialogue  # type: ignore[no-any-return]
 
 
 @router.post("/api/chat/session", response_model=ChatSession, tags=["web chat"])
@@ -65,7 +61,7 @@ def new_session() -> ChatSession:
 
 
 @router.post("/api/chat/events", response_model=ChatReplies, tags=["web chat"])
-async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depends(_dialogue)]) -> JSONResponse:
+async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depends(_engine)]) -> JSONResponse:
     incoming = Incoming(
         channel=Channel.WEBCHAT,
         external_id=event.token,
@@ -93,34 +89,16 @@ async def post_event(event: ChatEvent, dialogue: Annotated[DialogueEngine, Depen
 
 @router.get("/api/chat/inbox", response_model=ChatReplies, tags=["web chat"])
 async def inbox(
-    request: Request, response: Response,
+    response: Response,
     token: Annotated[str, Header(alias="X-Chat-Token", pattern=TOKEN_PATTERN)],
+    dialogue: Annotated[DialogueEngine, Depends(_engine)],
 ) -> ChatReplies:
     """Messages that arrived for this browser (team replies, reminders); each is returned once.
     The token comes in a header, never in the URL (which proxies and browsers keep)."""
     response.headers["Cache-Control"] = "no-store"
-    dialogue = _engine(request)
-
-    def take() -> list[dict[str, object]]:
-        services = dialogue.services
-        digest = services.cipher.lookup_hash(f"{Channel.WEBCHAT}:{token}")
-        with transaction(services.db) as session:
-            identity = session.exec(
-                select(ChannelIdentity).where(
-                    ChannelIdentity.channel == Channel.WEBCHAT, ChannelIdentity.external_hash == digest
-                )
-            ).first()
-            if identity is None:
-                return []
-            rows = list(session.exec(
-                select(WebInboxMessage).where(WebInboxMessage.person_id == identity.person_id).order_by(WebInboxMessage.id)
-            ))
-            payloads = [row.payload for row in rows]
-            for row in rows:
-                session.delete(row)
-            return payloads
-
-    return ChatReplies(replies=take())
+    services = dialogue.services
+    with transaction(services.db) as session:  # on the event loop, like a turn: one short transaction
+        return ChatReplies(replies=take_web_inbox(session, services.cipher, token))
 
 
 @router.get("/chat/{municipality}", response_class=HTMLResponse, tags=["web chat"])
