@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import yaml
 from aiohttp import web
 
@@ -37,6 +36,7 @@ from bench.fake_telegram import (
     parse_html,
     utf16_length,
 )
+from bench.http import JsonClient
 
 LANGUAGES = ("de", "en", "ar", "uk", "ru", "fa", "tr")
 MODEL_MUNICIPALITIES = (
@@ -303,18 +303,16 @@ class Simulator:
         self.measuring = False
         self._update_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
-        self._session: aiohttp.ClientSession | None = None
+        self._client = JsonClient(timeout=30.0)
         self._rr = itertools.count()
         self._idle: collections.deque[User] = collections.deque()
 
     async def __aenter__(self) -> Simulator:
-        connector = aiohttp.TCPConnector(limit=0, force_close=False)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
+        await self._client.__aenter__()
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        assert self._session is not None
-        await self._session.close()
+        await self._client.__aexit__()
 
     def _url(self) -> str:
         return self.app_urls[next(self._rr) % len(self.app_urls)]
@@ -377,24 +375,18 @@ class Simulator:
             if not user.done:
                 self._idle.append(user)
 
-    async def _post(self, path: str, **kwargs: Any) -> tuple[int, Any]:
-        assert self._session is not None
-        async with self._session.post(self._url() + path, **kwargs) as response:
-            body = await response.read()
-            return response.status, (json.loads(body) if body and response.content_type == "application/json" else None)
-
-    async def _deliver(self, path: str, **kwargs: Any) -> tuple[int, Any, int]:
+    async def _deliver(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any, int]:
         """Like Telegram / a browser: deliver again (any process) until an answer comes."""
         deadline = time.monotonic() + self.retry_for
         attempts = 0
         while True:
             attempts += 1
             try:
-                status, body = await self._post(path, **kwargs)
+                status, answer = await self._client.post(self._url() + path, body, headers)
                 if status < 500:
-                    return status, body, attempts
+                    return status, answer, attempts
                 reason = f"HTTP {status}"
-            except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+            except (TimeoutError, ConnectionError) as exc:
                 reason = type(exc).__name__
             self.results.errors[reason] = self.results.errors.get(reason, 0) + 1
             if time.monotonic() > deadline:
@@ -411,7 +403,7 @@ class Simulator:
         self.fake.waiting[user.ident] = update_id
         started = time.monotonic()
         status, body, attempts = await self._deliver(
-            "/telegram/webhook", json=update,
+            "/telegram/webhook", update,
             headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
         )
         latency = time.monotonic() - started
@@ -441,7 +433,7 @@ class Simulator:
         elif step.kind == "action":
             event["action"] = step.value
         started = time.monotonic()
-        status, body, attempts = await self._deliver("/api/chat/events", json=event)
+        status, body, attempts = await self._deliver("/api/chat/events", event)
         latency = time.monotonic() - started
         if status != 200 or not isinstance(body, dict):
             self.results.errors[f"webchat final {status}"] = self.results.errors.get(f"webchat final {status}", 0) + 1
