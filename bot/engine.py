@@ -30,6 +30,7 @@ from core.person import (
     find_processed,
     record_delivery,
     record_processed,
+    save_and_record,
     save_conversation,
 )
 
@@ -135,10 +136,7 @@ class DialogueEngine:
                             return self._kept_replies(seen)
                     turn = self._turn(session, incoming)
                     self._dispatch(turn)
-                    if turn.conversation is not None:  # None once the person deleted everything
-                        save_conversation(session, turn.conversation)
-                    if incoming.update_key:
-                        self._record(session, incoming, turn)
+                    self._finish(session, incoming, turn)
                     if session.wrote_what_must_last():
                         durable_commit(session)
                     return turn.replies
@@ -162,14 +160,22 @@ class DialogueEngine:
             with self.services.db.begin() as connection:  # one statement: no ORM session needed
                 record_delivery(connection, incoming.channel, incoming.update_key, finished)
 
-    def _record(self, session: Session, incoming: Incoming, turn: Turn) -> None:
-        person_id = turn.person.id if turn.conversation is not None else None
+    def _finish(self, session: Session, incoming: Incoming, turn: Turn) -> None:
+        """The conversation saved and the update recorded with a copy of its replies."""
+        conversation = turn.conversation  # None once the person deleted everything
+        if not incoming.update_key:
+            if conversation is not None:
+                save_conversation(session, conversation)
+            return
         copy = (
             self.services.cipher.encrypt(json.dumps([reply_to_json(r) for r in turn.replies]))
             if turn.replies
             else None
         )
-        record_processed(session, incoming.channel, incoming.update_key or "", person_id, copy)
+        if conversation is None:
+            record_processed(session, incoming.channel, incoming.update_key, None, copy)
+        else:
+            save_and_record(session, conversation, incoming.channel, incoming.update_key, copy)
 
     def _kept_replies(self, seen: ProcessedUpdate) -> list[Reply]:
         kept = self.services.cipher.decrypt(seen.replies_enc)
