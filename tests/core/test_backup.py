@@ -256,7 +256,7 @@ def test_cli_round_trip(filled: Engine, target: str, tmp_path: Path) -> None:
     file = tmp_path / "nightly.backup"
     made = runner.invoke(app, ["db", "backup", str(file)], env={"LOTSE_DATABASE_URL": url_of(filled)})
     assert made.exit_code == 0, made.output
-    assert "revision   0001" in made.output and "booking" in made.output
+    assert "revision   0002" in made.output and "booking" in made.output
     first = runner.invoke(app, ["db", "restore", str(file)], env={"LOTSE_DATABASE_URL": target})
     assert first.exit_code == 0, first.output
     assert "row counts match the manifest" in first.output
