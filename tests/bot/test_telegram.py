@@ -207,6 +207,57 @@ def test_webhook_answers_400_to_malformed_updates(http: httpx.Client, body: str)
     assert response.status_code == 400
 
 
+def _group(update: dict[str, Any]) -> dict[str, Any]:
+    holder = update.get("message") or update["callback_query"]["message"]
+    holder["chat"] = {"id": -100123, "type": "supergroup", "title": "Helfer"}
+    return update
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        (message_update(42, "Wo melde ich mich an?", update_id=7), ("42", "7", "text", "Wo melde ich mich an?", None)),
+        (message_update(42, "/start@LotseTestBot  ref-abc ", update_id=8), ("42", "8", "command", "start", None)),
+        (callback_update(42, "topic:housing", update_id=9), ("42", "9", "action", "topic:housing", "cq9")),
+        (_group(message_update(42, "hallo", update_id=10)), None),
+        (_group(callback_update(42, "menu", update_id=11)), None),
+        ({"update_id": 12, "edited_message": message_update(42, "x")["message"]}, None),
+        ({"update_id": 13, "message": {**message_update(42, "x")["message"], "text": None, "sticker": {}}},
+         ("42", "13", "command", "help", None)),
+    ],
+    ids=["text", "command-with-bot-name", "button", "group-message", "group-button", "edited", "sticker"],
+)
+def test_the_event_is_read_from_the_update_json(update: dict[str, Any], expected: tuple[Any, ...] | None) -> None:
+    from bot.telegram.adapter import event_from_update
+
+    event = event_from_update(update)
+    if expected is None:
+        assert event is None
+        return
+    assert event is not None
+    chat, key, kind, value, query = expected
+    incoming = event.incoming
+    assert (incoming.external_id, incoming.update_key, event.callback_query_id) == (chat, key, query)
+    assert getattr(incoming, kind) == value
+    if kind == "command" and value == "start":
+        assert incoming.payload == "ref-abc"
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{"update_id": "1"}, {"update_id": 1, "message": {"chat": {"id": "42", "type": "private"}, "text": "x"}},
+     {"update_id": 1, "message": {"chat": {"id": 42, "type": "private"}, "text": 5}},
+     {"update_id": 1, "callback_query": {"id": 5, "data": "menu", "message": {"chat": {"id": 42, "type": "private"}}}},
+     {"update_id": 1, "callback_query": []}],
+    ids=["update-id", "chat-id", "text", "query-id", "query"],
+)
+def test_an_update_telegram_would_never_send_is_refused(update: dict[str, Any]) -> None:
+    from bot.telegram.adapter import MalformedUpdate, event_from_update
+
+    with pytest.raises(MalformedUpdate):
+        event_from_update(update)
+
+
 # ---- first contact ------------------------------------------------------------------------
 def test_start_offers_the_seven_languages(chat: Chat) -> None:
     calls = chat.say("/start")
