@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httptools
+
+# uvicorn closes a connection idle for 5 s; one taken just then fails. Browsers and Telegram
+# retry such a request; here it would count as an error of the service, so none is reused so late.
+KEEP_IDLE = 3.0
 
 
 class _Connection(asyncio.Protocol):
@@ -28,6 +32,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
+        self.idle_since = 0.0
         self._waiter: asyncio.Future[tuple[int, bytes, bytes]] | None = None
         self._content_type = b""
         self._body: list[bytes] = []
@@ -93,7 +98,7 @@ class JsonClient:
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
         self._all: set[_Connection] = set()
 
-    async def __aenter__(self) -> JsonClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -131,6 +136,7 @@ class JsonClient:
         if connection.closed:
             self._all.discard(connection)
         else:
+            connection.idle_since = loop.time()
             self._idle.setdefault((host, port), []).append(connection)
         decoded = (
             json.loads(data) if data and content_type.startswith(b"application/json") else None
@@ -143,8 +149,9 @@ class JsonClient:
         idle = self._idle.get((host, port))
         while idle:
             connection = idle.pop()
-            if not connection.closed:
+            if not connection.closed and loop.time() - connection.idle_since < KEEP_IDLE:
                 return connection
+            connection.close()
             self._all.discard(connection)
         _transport, connection = await loop.create_connection(_Connection, host, port)
         self._all.add(connection)
