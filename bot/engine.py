@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -33,6 +34,7 @@ from core.person import (
     save_and_record,
     save_conversation,
 )
+from core.stats import count_question
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
@@ -163,6 +165,9 @@ class DialogueEngine:
     def _finish(self, session: Session, incoming: Incoming, turn: Turn) -> None:
         """The conversation saved and the update recorded with a copy of its replies."""
         conversation = turn.conversation  # None once the person deleted everything
+        if not incoming.update_key or conversation is None:
+            for count in turn.counts:
+                count_question(session, **asdict(count))
         if not incoming.update_key:
             if conversation is not None:
                 save_conversation(session, conversation)
@@ -175,7 +180,7 @@ class DialogueEngine:
         if conversation is None:
             record_processed(session, incoming.channel, incoming.update_key, None, copy)
         else:
-            save_and_record(session, conversation, incoming.channel, incoming.update_key, copy)
+            save_and_record(session, conversation, incoming.channel, incoming.update_key, copy, turn.counts)
 
     def _kept_replies(self, seen: ProcessedUpdate) -> list[Reply]:
         kept = self.services.cipher.decrypt(seen.replies_enc)

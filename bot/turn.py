@@ -12,6 +12,7 @@ from bot.replies import Button, Incoming, Reply
 from core.metrics import NLU_FALLBACKS, NLU_LATENCY, NLU_PARSES
 from core.municipality import Municipality
 from core.person import ChannelIdentity, Conversation, Person
+from core.stats import QuestionCount
 from nlu.result import ParseResult
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class Turn:
     identity: ChannelIdentity
     conversation: Conversation
     replies: list[Reply] = field(default_factory=list)
+    counts: list[QuestionCount] = field(default_factory=list)  # written with the turn's end
     _parsed: dict[tuple[str, str | None], ParseResult] = field(default_factory=dict)
 
     def parse(self, text: str) -> ParseResult:

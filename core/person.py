@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Select, UniqueConstraint, and_, bindparam, delete, func, insert, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -16,6 +18,7 @@ from core.clock import utcnow
 from core.columns import encrypted_column, enum_type, json_column
 from core.crypto import FieldCipher
 from core.errors import ConsentRequired
+from core.stats import COUNT_FIELDS, COUNT_KEY, QuestionCount, TopicCount, count_question
 
 
 class Channel(StrEnum):
@@ -211,6 +214,14 @@ _SAVE_AND_RECORD = (
         .cte("saved")
     )
 )
+_TOPIC_COUNT = TopicCount.__table__
+# ... and the question count's upsert in a second WITH
+_SAVE_RECORD_COUNT = _SAVE_AND_RECORD.add_cte(
+    postgresql_insert(_TOPIC_COUNT)
+    .values({name: bindparam(f"t_{name}", type_=_TOPIC_COUNT.c[name].type) for name in COUNT_FIELDS})
+    .on_conflict_do_update(index_elements=list(COUNT_KEY), set_={"count": _TOPIC_COUNT.c.count + 1})
+    .cte("counted")
+)
 
 
 def find_conversation(
@@ -256,11 +267,21 @@ def save_conversation(session: Session, conversation: Conversation) -> None:
 
 
 def save_and_record(
-    session: Session, conversation: Conversation, channel: Channel, update_key: str, replies_enc: bytes | None
+    session: Session,
+    conversation: Conversation,
+    channel: Channel,
+    update_key: str,
+    replies_enc: bytes | None,
+    counts: Sequence[QuestionCount] = (),
 ) -> None:
-    """`save_conversation` and `record_processed` together. On PostgreSQL in one statement
-    (the UPDATE in a WITH): one round trip and one statement fewer per turn, for the app and
-    the database alike. A replay still violates the update key, and the UPDATE goes with it."""
+    """`save_conversation`, `record_processed` and the turn's question count together. On
+    PostgreSQL in one statement (the UPDATE and the count's upsert in a WITH): one round trip
+    instead of three, for the app and the database alike. A replay still violates the update
+    key, and the rest goes with it."""
+    if not _is_postgresql(session) or len(counts) > 1:
+        for count in counts:
+            count_question(session, **asdict(count))
+        counts = ()
     if not _is_postgresql(session):
         save_conversation(session, conversation)
         record_processed(session, channel, update_key, conversation.person_id, replies_enc)
@@ -270,7 +291,9 @@ def save_and_record(
     values = {f"c_{name}": saved[name] for name in _CONVERSATION_FIELDS}
     values["conversation_id"] = saved["conversation_id"]
     values.update({f"p_{name}": recorded[name] for name in _PROCESSED_FIELDS})
-    session.connection().execute(_SAVE_AND_RECORD, values)
+    if counts:
+        values.update({f"t_{name}": value for name, value in counts[0].values().items()})
+    session.connection().execute(_SAVE_RECORD_COUNT if counts else _SAVE_AND_RECORD, values)
     _leave(session, conversation)
 
 

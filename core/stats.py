@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
 
@@ -31,6 +32,25 @@ class TopicCount(SQLModel, table=True):
     count: int = 0
 
 
+@dataclass(frozen=True)
+class QuestionCount:
+    """One question to count, in a municipality: the turn records it with its other writes at
+    its end (see `core.person.save_and_record`)."""
+
+    municipality_id: int
+    topic: str
+    language: str
+    week: date
+    answered: bool
+
+    def values(self) -> dict[str, object]:
+        return {**asdict(self), "count": 1}
+
+
+COUNT_KEY = ("municipality_id", "topic", "language", "week", "answered")
+COUNT_FIELDS = (*COUNT_KEY, "count")
+
+
 @cache
 def _upsert(dialect: str) -> Insert:
     """The count's upsert for this dialect, built once (building costs more than running)."""
@@ -39,7 +59,7 @@ def _upsert(dialect: str) -> Insert:
     return (
         upsert(table)
         .on_conflict_do_update(
-            index_elements=["municipality_id", "topic", "language", "week", "answered"],
+            index_elements=list(COUNT_KEY),
             set_={"count": table.c.count + 1},
         )
         .inline()  # no RETURNING of the id

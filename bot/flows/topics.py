@@ -10,7 +10,7 @@ from bot.replies import Button
 from bot.turn import Turn
 from core.clock import utcnow
 from core.intents import all_intents, topic_names
-from core.stats import count_question
+from core.stats import QuestionCount, count_question
 
 log = logging.getLogger(__name__)
 MENU_TOPICS = (
@@ -136,9 +136,11 @@ def answer_topic(turn: Turn, topic: str, count: bool = False) -> None:
 def _count(turn: Turn, topic: str, answered: bool) -> None:
     today = utcnow().date()
     week = today.fromordinal(today.toordinal() - today.weekday())
-    count_question(
-        turn.session, turn.conversation.municipality_id, topic, turn.language, week, answered
-    )
+    municipality_id = turn.conversation.municipality_id
+    if municipality_id is None:
+        count_question(turn.session, None, topic, turn.language, week, answered)
+    else:  # nearly always: counted in the turn's last statement
+        turn.counts.append(QuestionCount(municipality_id, topic, turn.language, week, answered))
     if turn.conversation.referrer_code:
         from core.referral import resolve_code
 

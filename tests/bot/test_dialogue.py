@@ -117,6 +117,27 @@ def test_a_replayed_update_changes_nothing_and_gets_the_same_answer_until_delive
         assert session.exec(select(Conversation)).one().model_dump(exclude={"updated_at"}) == before
 
 
+def test_questions_and_topics_are_counted_once_each_even_when_replayed(lotse) -> None:  # type: ignore[no-untyped-def]
+    """The count goes with the turn's last statement (on PostgreSQL in the same one)."""
+    from bot.replies import Incoming
+    from core.person import Channel
+    from core.stats import TopicCount
+
+    def counts() -> dict[tuple[str, bool], int]:
+        with Session(lotse.db) as session:
+            return {(row.topic, row.answered): row.count for row in session.exec(select(TopicCount))}
+
+    chat = Chat(lotse.dialogue)
+    chat.ready("moers", "en")
+    chat.say(QUESTIONS["en"])
+    chat.press("topic:bank_account")
+    assert counts() == {("registration_address", True): 1, ("bank_account", True): 1}
+    replayed = Incoming(Channel.WEBCHAT, chat.external_id, update_key="counted-once", action="topic:housing")
+    first = lotse.dialogue.handle(replayed)
+    assert lotse.dialogue.handle(replayed) == first
+    assert counts()[("housing", True)] == 1
+
+
 def test_the_kept_copy_of_replies_is_encrypted_and_expires(lotse) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
