@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
 
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -34,7 +33,7 @@ from core.person import (
     save_and_record,
     save_conversation,
 )
-from core.stats import count_question
+from core.stats import count_questions
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
@@ -166,8 +165,7 @@ class DialogueEngine:
         """The conversation saved and the update recorded with a copy of its replies."""
         conversation = turn.conversation  # None once the person deleted everything
         if not incoming.update_key or conversation is None:
-            for count in turn.counts:
-                count_question(session, **asdict(count))
+            count_questions(session, turn.counts)
         if not incoming.update_key:
             if conversation is not None:
                 save_conversation(session, conversation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
@@ -64,6 +65,13 @@ def _upsert(dialect: str) -> Insert:
         )
         .inline()  # no RETURNING of the id
     )
+
+
+def count_questions(session: Session, counts: Iterable[QuestionCount]) -> None:
+    """Each of a turn's counts as its own statement (see `core.person.save_and_record` for
+    the usual case of one, which goes with the turn's last statement)."""
+    for count in counts:
+        count_question(session, count.municipality_id, count.topic, count.language, count.week, count.answered)
 
 
 def count_question(

@@ -7,9 +7,9 @@ from sqlmodel import Session, select
 
 from core.handoff import HandoffRequest
 from core.language import CURATED
+from core.municipality import municipality_by_slug
 from core.person import Conversation, Person, ProcessedUpdate
 from core.referral import LinkCode
-from core.municipality import municipality_by_slug
 from tests.bot.driver import Chat
 
 pytestmark = pytest.mark.db
